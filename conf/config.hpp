@@ -1,0 +1,116 @@
+// pgrouter's configuration: an immutable, validated value built from a TOML file.
+// Pure apart from reading the files it names (the config, auth_file, password files): no
+// Asio. Every key, its type and its default are declared in one table (config_keys.cpp), and
+// every error names the file, the line and the key.
+//
+// Thread rules: a Config is built on the main thread and then shared read-only
+// (shared_ptr<const Config>) with workers; nothing mutates it after load.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgr::conf {
+
+enum class LogLevel { error, warn, info, debug };
+enum class AuthMethod { trust, md5, scram_sha_256 };
+
+std::string_view to_string(LogLevel level);
+std::string_view to_string(AuthMethod method);
+
+struct ListenAddress {
+  std::string host;  // numeric IPv4/IPv6 address or "localhost"
+  std::uint16_t port = 0;
+
+  friend bool operator==(const ListenAddress&, const ListenAddress&) = default;
+};
+
+struct ProxyConfig {
+  std::vector<ListenAddress> listen{{"127.0.0.1", 5432}};
+  int workers = 0;  // 0 in the file is invalid; the default is the number of cores
+  int max_client_connections = 1000;
+  LogLevel log_level = LogLevel::info;
+  std::chrono::milliseconds client_login_timeout{10'000};
+  std::chrono::milliseconds backend_connect_timeout{5'000};
+  std::uint32_t max_message_size = 0x3fffffff;  // bytes; "64MB" style strings or integers
+
+  friend bool operator==(const ProxyConfig&, const ProxyConfig&) = default;
+};
+
+struct AuthConfig {
+  AuthMethod method = AuthMethod::scram_sha_256;
+  std::optional<std::string> auth_file;  // path as resolved (relative to the config file)
+  // user -> secret (SCRAM-SHA-256$... verifier, md5... hash, or plain text), from auth_file
+  std::map<std::string, std::string> users;
+  std::optional<std::string> auth_user;
+  std::optional<std::string> auth_password;  // from auth_password or auth_password_file
+  std::string auth_query = "SELECT usename, passwd FROM pg_shadow WHERE usename = $1";
+
+  friend bool operator==(const AuthConfig&, const AuthConfig&) = default;
+};
+
+struct HealthCheckConfig {
+  std::chrono::milliseconds period{2'000};
+  std::chrono::milliseconds timeout{2'000};
+  int max_retries = 0;
+  std::chrono::milliseconds retry_delay{1'000};
+  std::string user = "postgres";
+  std::optional<std::string> password;  // from password or password_file
+  std::string database = "postgres";
+
+  friend bool operator==(const HealthCheckConfig&, const HealthCheckConfig&) = default;
+};
+
+struct BackendConfig {
+  std::string name;
+  std::string host;
+  std::uint16_t port = 5432;
+  double weight = 1.0;
+  std::optional<std::string> data_directory;
+
+  friend bool operator==(const BackendConfig&, const BackendConfig&) = default;
+};
+
+// Equality (all structs) lets a reload tell "nothing changed" from "apply this".
+struct Config {
+  std::string source_path;
+  ProxyConfig proxy;
+  AuthConfig auth;
+  HealthCheckConfig health_check;
+  std::vector<BackendConfig> backends;
+
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+struct ConfigError {
+  std::string file;
+  int line = 0;     // 0 when the problem has no single line (e.g. a missing section)
+  std::string key;  // dotted: "proxy.listen", "backends[1].port"
+  std::string problem;
+  // "FILE:LINE: key: problem" (LINE omitted when 0; "key: " omitted when key is empty, as
+  // for TOML syntax errors and unreadable files)
+  std::string to_string() const;
+};
+
+struct LoadResult {
+  std::shared_ptr<const Config> config;  // null when errors is not empty
+  std::vector<ConfigError> errors;
+};
+
+LoadResult load_config_file(const std::string& path);
+// `name` stands in for the file name in errors; relative paths resolve against `base_dir`.
+LoadResult load_config_text(std::string_view text, const std::string& name,
+                            const std::string& base_dir);
+
+// "250ms", "1s", "2m", "1h" (also "1.5s"); nullopt when malformed or negative.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+// "512", "64kB", "16MB", "1GB" (1024-based, as PostgreSQL's memory units); nullopt if bad.
+std::optional<std::uint64_t> parse_size(std::string_view text);
+
+}  // namespace pgr::conf

@@ -1,0 +1,203 @@
+// The table of every configuration key: section, name, type, default, doc and reader. Add a
+// key here (and a member in config.hpp) and the loader, docs and tests pick it up.
+#include "conf/config_keys.hpp"
+
+#include <array>
+
+#include "conf/config.hpp"
+#include "conf/key_reader.hpp"
+
+namespace pgr::conf {
+
+namespace {
+
+using detail::Field;
+
+template <typename T, typename U>
+void store(const std::optional<T>& value, U& target) {
+  if (value) target = static_cast<U>(*value);
+}
+
+// clang-format off
+const std::array k_keys{
+  // [proxy]
+  KeyDef{Section::proxy, "listen", KeyType::addresses, R"(["127.0.0.1:5432"])", false,
+    "Client-facing addresses, \"host:port\" or \"[ipv6]:port\"; the host is a numeric address "
+    "or localhost. At least one.",
+    [](const Field& f, Config& c) { store(detail::read_listen_addresses(f), c.proxy.listen); }},
+  KeyDef{Section::proxy, "workers", KeyType::integer, "", false,
+    "Worker threads, 1..256. Default: the number of CPU cores (at most 256).",
+    [](const Field& f, Config& c) { store(detail::read_integer(f, 1, 256), c.proxy.workers); }},
+  KeyDef{Section::proxy, "max_client_connections", KeyType::integer, "1000", false,
+    "Client connections accepted at once, 1..1000000.",
+    [](const Field& f, Config& c) {
+      store(detail::read_integer(f, 1, 1'000'000), c.proxy.max_client_connections);
+    }},
+  KeyDef{Section::proxy, "log_level", KeyType::choice, R"("info")", false,
+    "One of error, warn, info, debug.",
+    [](const Field& f, Config& c) {
+      if (const auto i = detail::read_choice(f, detail::k_log_level_names)) {
+        c.proxy.log_level = static_cast<LogLevel>(*i);
+      }
+    }},
+  KeyDef{Section::proxy, "client_login_timeout", KeyType::duration, R"("10s")", false,
+    "A client that has not finished authenticating by then is closed.",
+    [](const Field& f, Config& c) {
+      store(detail::read_duration(f, false), c.proxy.client_login_timeout);
+    }},
+  KeyDef{Section::proxy, "backend_connect_timeout", KeyType::duration, R"("5s")", false,
+    "Time to connect and log in to a backend.",
+    [](const Field& f, Config& c) {
+      store(detail::read_duration(f, false), c.proxy.backend_connect_timeout);
+    }},
+  KeyDef{Section::proxy, "max_message_size", KeyType::size, R"("1GB")", false,
+    "Largest client message accepted, 1kB..1GB; \"1GB\" means 1GB - 1 byte, PostgreSQL's "
+    "own limit.",
+    [](const Field& f, Config& c) {
+      store(detail::read_message_size(f), c.proxy.max_message_size);
+    }},
+
+  // [auth]
+  KeyDef{Section::auth, "method", KeyType::choice, R"("scram-sha-256")", false,
+    "How clients authenticate: scram-sha-256, md5 or trust.",
+    [](const Field& f, Config& c) {
+      if (const auto i = detail::read_choice(f, detail::k_auth_method_names)) {
+        c.auth.method = static_cast<AuthMethod>(*i);
+      }
+    }},
+  KeyDef{Section::auth, "auth_file", KeyType::path, "", false,
+    "File of \"user\" \"secret\" lines (PgBouncer's userlist.txt format). Optional.",
+    [](const Field& f, Config& c) { detail::read_auth_file(f, c.auth); }},
+  KeyDef{Section::auth, "auth_user", KeyType::string, "", false,
+    "User that looks secrets up on the primary with auth_query. Optional.",
+    [](const Field& f, Config& c) { store(detail::read_nonempty_string(f), c.auth.auth_user); }},
+  KeyDef{Section::auth, "auth_password", KeyType::secret, "", false,
+    "auth_user's password. Needs auth_user; not with auth_password_file.",
+    [](const Field& f, Config& c) { store(detail::read_string(f), c.auth.auth_password); }},
+  KeyDef{Section::auth, "auth_password_file", KeyType::path, "", false,
+    "File holding auth_user's password (trailing newlines trimmed). Not with auth_password.",
+    [](const Field& f, Config& c) { store(detail::read_secret_file(f), c.auth.auth_password); }},
+  KeyDef{Section::auth, "auth_query", KeyType::string,
+    R"("SELECT usename, passwd FROM pg_shadow WHERE usename = $1")", false,
+    "Query run as auth_user to fetch a user's secret; $1 is the user name.",
+    [](const Field& f, Config& c) {
+      const auto query = detail::read_nonempty_string(f);
+      if (query && query->find("$1") == std::string::npos) {
+        f.error("must use $1 for the user name");
+        return;
+      }
+      store(query, c.auth.auth_query);
+    }},
+
+  // [health_check]
+  KeyDef{Section::health_check, "period", KeyType::duration, R"("2s")", false,
+    "Time between two probes of a backend.",
+    [](const Field& f, Config& c) {
+      store(detail::read_duration(f, false), c.health_check.period);
+    }},
+  KeyDef{Section::health_check, "timeout", KeyType::duration, R"("2s")", false,
+    "A probe that takes longer fails.",
+    [](const Field& f, Config& c) {
+      store(detail::read_duration(f, false), c.health_check.timeout);
+    }},
+  KeyDef{Section::health_check, "max_retries", KeyType::integer, "0", false,
+    "Failed probes retried before a backend is marked down, 0..100.",
+    [](const Field& f, Config& c) {
+      store(detail::read_integer(f, 0, 100), c.health_check.max_retries);
+    }},
+  KeyDef{Section::health_check, "retry_delay", KeyType::duration, R"("1s")", false,
+    "Pause before a retry; \"0s\" retries at once.",
+    [](const Field& f, Config& c) {
+      store(detail::read_duration(f, true), c.health_check.retry_delay);
+    }},
+  KeyDef{Section::health_check, "user", KeyType::string, R"("postgres")", false,
+    "User the probes log in as.",
+    [](const Field& f, Config& c) { store(detail::read_nonempty_string(f), c.health_check.user); }},
+  KeyDef{Section::health_check, "password", KeyType::secret, "", false,
+    "Password of the probe user. Not with password_file.",
+    [](const Field& f, Config& c) { store(detail::read_string(f), c.health_check.password); }},
+  KeyDef{Section::health_check, "password_file", KeyType::path, "", false,
+    "File holding the probe user's password (trailing newlines trimmed). Not with password.",
+    [](const Field& f, Config& c) { store(detail::read_secret_file(f), c.health_check.password); }},
+  KeyDef{Section::health_check, "database", KeyType::string, R"("postgres")", false,
+    "Database the probes connect to.",
+    [](const Field& f, Config& c) {
+      store(detail::read_nonempty_string(f), c.health_check.database);
+    }},
+
+  // [[backends]]
+  KeyDef{Section::backends, "name", KeyType::string, "", false,
+    "Unique name: 1 to 63 characters from A-Z a-z 0-9 _ . - (in logs, metrics and admin "
+    "output). Default: node0, node1, ... by position.",
+    [](const Field& f, Config& c) { store(detail::read_backend_name(f), c.backends.back().name); }},
+  KeyDef{Section::backends, "host", KeyType::string, "", true,
+    "Host name or address of the PostgreSQL server. Required; host:port must be unique.",
+    [](const Field& f, Config& c) {
+      store(detail::read_nonempty_string(f), c.backends.back().host);
+    }},
+  KeyDef{Section::backends, "port", KeyType::integer, "5432", false,
+    "Port, 1..65535.",
+    [](const Field& f, Config& c) {
+      store(detail::read_integer(f, 1, 65535), c.backends.back().port);
+    }},
+  KeyDef{Section::backends, "weight", KeyType::number, "1.0", false,
+    "Share of read traffic, >= 0 (0 takes none); an integer or a float.",
+    [](const Field& f, Config& c) { store(detail::read_weight(f), c.backends.back().weight); }},
+  KeyDef{Section::backends, "data_directory", KeyType::string, "", false,
+    "The server's data directory, kept as written. Optional.",
+    [](const Field& f, Config& c) {
+      store(detail::read_nonempty_string(f), c.backends.back().data_directory);
+    }},
+};
+// clang-format on
+
+}  // namespace
+
+std::string_view to_string(Section section) {
+  switch (section) {
+    case Section::proxy:
+      return "proxy";
+    case Section::auth:
+      return "auth";
+    case Section::health_check:
+      return "health_check";
+    case Section::backends:
+      return "backends";
+  }
+  return "?";
+}
+
+std::string_view to_string(KeyType type) {
+  switch (type) {
+    case KeyType::string:
+      return "string";
+    case KeyType::secret:
+      return "string (secret)";
+    case KeyType::path:
+      return "string (path)";
+    case KeyType::integer:
+      return "integer";
+    case KeyType::number:
+      return "number";
+    case KeyType::duration:
+      return "duration";
+    case KeyType::size:
+      return "size";
+    case KeyType::choice:
+      return "string (choice)";
+    case KeyType::addresses:
+      return "array of strings";
+  }
+  return "?";
+}
+
+std::span<const KeyDef> config_keys() { return k_keys; }
+
+const KeyDef* find_key(Section section, std::string_view name) {
+  for (const auto& key : k_keys) {
+    if (key.section == section && key.name == name) return &key;
+  }
+  return nullptr;
+}
+
+}  // namespace pgr::conf

@@ -1,0 +1,72 @@
+// Private to conf/: reading one TOML value as the type a key wants. Each reader checks the
+// TOML type and the range, reports a problem on the value's line under the key's dotted name,
+// and returns nullopt when the value is unusable. Readers never quote a secret.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <toml.hpp>
+#include <vector>
+
+#include "conf/config.hpp"
+#include "conf/load_context.hpp"
+
+namespace pgr::conf::detail {
+
+// std::map, not toml11's default unordered_map: errors on one line then come out in a
+// stable order.
+using TomlValue = toml::basic_value<toml::discard_comments, std::map, std::vector>;
+
+[[nodiscard]] int line_of(const TomlValue& value);
+
+// The TOML spellings of the enums, indexed by the enum's value.
+inline constexpr std::array<std::string_view, 4> k_log_level_names{"error", "warn", "info",
+                                                                   "debug"};
+inline constexpr std::array<std::string_view, 3> k_auth_method_names{"trust", "md5",
+                                                                     "scram-sha-256"};
+
+// Durations above this are refused: nothing here wants more, and it keeps
+// `now() + duration` far from overflow.
+inline constexpr std::chrono::milliseconds k_max_duration = std::chrono::hours(24);
+
+// One key's value being read: the value, its dotted name ("backends[1].port") and where
+// problems go.
+struct Field {
+  const TomlValue& value;
+  std::string key;
+  LoadContext& ctx;
+
+  [[nodiscard]] int line() const { return line_of(value); }
+  void error(std::string problem) const { ctx.add(line(), key, std::move(problem)); }
+};
+
+[[nodiscard]] std::optional<std::string> read_string(const Field& f);
+[[nodiscard]] std::optional<std::string> read_nonempty_string(const Field& f);
+[[nodiscard]] std::optional<std::int64_t> read_integer(const Field& f, std::int64_t min,
+                                                       std::int64_t max);
+// An integer or a float; finite and >= 0.
+[[nodiscard]] std::optional<double> read_weight(const Field& f);
+// A duration string; zero is accepted only when `allow_zero`.
+[[nodiscard]] std::optional<std::chrono::milliseconds> read_duration(const Field& f,
+                                                                     bool allow_zero);
+// Bytes as an integer or a size string, 1kB..1GB; exactly 1GB becomes 0x3fffffff.
+[[nodiscard]] std::optional<std::uint32_t> read_message_size(const Field& f);
+// Index into `names` of the string given.
+[[nodiscard]] std::optional<std::size_t> read_choice(const Field& f,
+                                                     std::span<const std::string_view> names);
+[[nodiscard]] std::optional<std::vector<ListenAddress>> read_listen_addresses(const Field& f);
+// A backend name: [A-Za-z0-9_.-]{1,63}.
+[[nodiscard]] std::optional<std::string> read_backend_name(const Field& f);
+// A path string resolved against the config's directory; the file's content with trailing
+// newlines trimmed. The content is a secret: no error shows it.
+[[nodiscard]] std::optional<std::string> read_secret_file(const Field& f);
+// auth.auth_file: resolves, reads and parses it into `auth` (its errors name that file).
+void read_auth_file(const Field& f, AuthConfig& auth);
+
+}  // namespace pgr::conf::detail

@@ -1,0 +1,53 @@
+// The node state main publishes to workers: an immutable snapshot, swapped by pointer.
+// Built on the main thread only; workers hold a shared_ptr<const ClusterView> and read it
+// between events, so reading node state on the hot path is a pointer dereference.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgr::health {
+
+enum class NodeRole : std::uint8_t { unknown, primary, standby };
+// up: answering probes; suspect: a probe failed, retries pending; down: out of service.
+enum class NodeStatus : std::uint8_t { up, suspect, down };
+
+std::string_view to_string(NodeRole role);
+std::string_view to_string(NodeStatus status);
+
+struct NodeView {
+  std::size_t index = 0;  // position in Config::backends
+  std::string name;
+  std::string host;
+  std::uint16_t port = 0;
+  double weight = 1.0;
+
+  NodeRole role = NodeRole::unknown;
+  NodeStatus status = NodeStatus::down;
+  std::optional<std::uint64_t> system_identifier;
+  std::uint32_t timeline = 0;
+  std::uint64_t current_lsn = 0;   // primary: pg_current_wal_lsn()
+  std::uint64_t received_lsn = 0;  // standby: pg_last_wal_receive_lsn()
+  std::uint64_t replay_lsn = 0;    // standby: pg_last_wal_replay_lsn()
+  std::string wal_receiver_status;  // standby: pg_stat_wal_receiver.status, "" when none
+  std::string last_error;           // the last failed probe's reason, "" after a success
+  std::chrono::system_clock::time_point last_probe{};
+};
+
+struct ClusterView {
+  std::uint64_t generation = 0;  // grows with every publication
+  std::vector<NodeView> nodes;
+  std::optional<std::size_t> primary;  // index of the node writes go to, if any
+
+  const NodeView* primary_node() const { return primary ? &nodes[*primary] : nullptr; }
+};
+
+using ClusterViewPtr = std::shared_ptr<const ClusterView>;
+
+}  // namespace pgr::health

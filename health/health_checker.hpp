@@ -1,0 +1,52 @@
+// The health checker: on the main thread, one probe loop per backend feeding its NodeState,
+// and after every probe a new ClusterView handed to the publish callback (which posts it to
+// the workers).
+//
+// Thread rules: everything here runs on the main thread's executor — construct, start(),
+// stop(), report_backend_failure() and current() must be called there, and the publish
+// callback is invoked there. Workers never call in directly: they post their failure reports
+// to main. The probe loops share ownership of the checker's state, so destroying the
+// HealthChecker (which stops it) while a probe is in flight is safe.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "conf/config.hpp"
+#include "health/cluster_view.hpp"
+
+namespace pgr::health {
+
+class HealthChecker {
+ public:
+  using publish_fn = std::function<void(ClusterViewPtr)>;
+
+  HealthChecker(boost::asio::any_io_executor main_executor,
+                std::vector<conf::BackendConfig> backends, conf::HealthCheckConfig config,
+                publish_fn publish);
+  ~HealthChecker();  // stop()s
+  HealthChecker(const HealthChecker&) = delete;
+  HealthChecker& operator=(const HealthChecker&) = delete;
+
+  // Spawns the probe loops; the first probes start at once. Once only: later calls do nothing.
+  void start();
+  // Cancels every probe and wait. Safe to call twice; after it no callback runs.
+  void stop();
+  // A worker saw this backend fail: probe it now (rate-limited by retry_delay). Never marks the
+  // node down by itself — only probes do. Main thread only.
+  void report_backend_failure(std::size_t node_index, std::string reason);
+  // The last published view; never null. Before the first publication: generation 0, every
+  // node present, down, role unknown.
+  ClusterViewPtr current() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace pgr::health

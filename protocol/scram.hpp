@@ -1,0 +1,104 @@
+// SCRAM-SHA-256 (RFC 5802, RFC 7677) as PostgreSQL uses it, in both roles, on OpenSSL.
+//
+// Server role: pgrouter checks a client against a stored verifier and, from the client's
+// proof, recovers ClientKey (ClientProof XOR HMAC(StoredKey, AuthMessage)) — the key that lets
+// it log in to backends holding the same verifier without knowing the password. ClientKey is
+// password-equivalent: it lives in memory only and is never logged.
+// Client role: pgrouter logs in to a backend, from a plain password or from recovered keys.
+// Channel binding (SCRAM-SHA-256-PLUS) comes with TLS; for now gs2 "n" and "y" are accepted.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "protocol/byte_io.hpp"
+
+namespace pgr::protocol {
+
+inline constexpr std::string_view k_scram_sha_256 = "SCRAM-SHA-256";
+using scram_key = std::array<std::uint8_t, 32>;
+
+// "SCRAM-SHA-256$<iterations>:<salt b64>$<StoredKey b64>:<ServerKey b64>" as in pg_authid.
+struct ScramVerifier {
+  int iterations = 0;
+  std::string salt;  // raw bytes
+  scram_key stored_key{};
+  scram_key server_key{};
+};
+std::optional<ScramVerifier> parse_scram_verifier(std::string_view secret);
+std::string format_scram_verifier(const ScramVerifier& verifier);
+// The verifier PostgreSQL would store for this password (no SASLprep: ASCII passwords only
+// are guaranteed to match the server's normalisation).
+ScramVerifier scram_verifier_from_password(std::string_view password, std::string_view salt,
+                                           int iterations);
+// A deterministic fake verifier for an unknown user, so that the exchange (salt, iterations)
+// and the failure look the same as for a wrong password; `secret` is a per-process random.
+ScramVerifier scram_mock_verifier(std::string_view user, std::string_view secret);
+
+// 18 random bytes, base64-encoded (printable, no commas), from OpenSSL's RAND_bytes.
+std::string scram_random_nonce();
+
+struct ScramError {
+  std::string message;        // for the log and the client
+  bool bad_password = false;  // true: the proof was wrong (28P01); false: malformed (08P01)
+};
+
+class ScramServer {
+ public:
+  ScramServer(ScramVerifier verifier, std::string server_nonce);
+
+  // client-first-message -> server-first-message
+  std::variant<std::string, ScramError> handle_client_first(std::string_view message);
+  // client-final-message -> server-final-message ("v=..."); afterwards client_key() is valid
+  std::variant<std::string, ScramError> handle_client_final(std::string_view message);
+
+  const scram_key& client_key() const { return client_key_; }
+  const ScramVerifier& verifier() const { return verifier_; }
+
+ private:
+  ScramVerifier verifier_;
+  std::string server_nonce_;
+  std::string client_first_bare_;
+  std::string server_first_;
+  std::string combined_nonce_;
+  std::string gs2_header_;
+  scram_key client_key_{};
+  int step_ = 0;
+};
+
+// What pgrouter needs to answer a backend's SCRAM challenge without the password.
+// The backend's verifier must have the same salt and iterations (it does when the secret came
+// from that cluster's pg_authid or from the same auth_file line).
+struct ScramClientKeys {
+  scram_key client_key{};
+  scram_key server_key{};
+  std::string salt;  // raw
+  int iterations = 0;
+};
+
+class ScramClient {
+ public:
+  static ScramClient from_password(std::string password, std::string client_nonce);
+  static ScramClient from_keys(ScramClientKeys keys, std::string client_nonce);
+
+  std::string client_first() const;  // "n,,n=,r=<nonce>"
+  // server-first-message -> client-final-message
+  std::variant<std::string, ScramError> handle_server_first(std::string_view message);
+  // server-final-message: nullopt when the server proved it knows the verifier
+  std::optional<ScramError> handle_server_final(std::string_view message);
+
+ private:
+  ScramClient() = default;
+  std::optional<std::string> password_;
+  std::optional<ScramClientKeys> keys_;
+  std::string client_nonce_;
+  std::string auth_message_;
+  scram_key server_key_{};
+  int step_ = 0;
+};
+
+}  // namespace pgr::protocol

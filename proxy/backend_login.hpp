@@ -1,0 +1,43 @@
+// pgrouter logging in to a backend as a client: TCP connect, StartupMessage, the backend's
+// authentication challenge answered from BackendCredentials (cleartext, md5, or SCRAM from
+// recovered keys), then ParameterStatus/BackendKeyData until ReadyForQuery.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "protocol/startup.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/credentials.hpp"
+#include "proxy/session_error.hpp"
+#include "proxy/stream_buffer.hpp"
+
+namespace pgr::proxy {
+
+struct BackendEndpoint {
+  std::string name;  // the node's name, for logs and errors
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct BackendLogin {
+  tcp::socket socket;
+  StreamBuffer buffer;                    // bytes read past ReadyForQuery (relay them)
+  protocol::byte_buffer status_messages;  // framed ParameterStatus/NoticeResponse to relay
+  protocol::CancelRequest backend_key;
+  char transaction_status = 'I';
+};
+
+using StartupParameters = std::vector<std::pair<std::string, std::string>>;
+
+// Connects and logs in, all within `timeout`. Errors the backend sent come back as a
+// SessionError carrying the backend's own ErrorResponse.
+awaitable<std::variant<BackendLogin, SessionError>> login_to_backend(
+    const BackendEndpoint& endpoint, const StartupParameters& parameters,
+    const BackendCredentials& credentials, std::chrono::milliseconds timeout);
+
+}  // namespace pgr::proxy

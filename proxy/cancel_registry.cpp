@@ -1,0 +1,55 @@
+// Client cancel keys to backend targets (see cancel_registry.hpp).
+#include "proxy/cancel_registry.hpp"
+
+#include <openssl/rand.h>
+
+#include <cstring>
+
+namespace pgr::proxy {
+
+namespace {
+std::int32_t random_int32() {
+  std::uint32_t v = 0;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1) {
+    // RAND_bytes only fails when the CSPRNG is unseeded, which OpenSSL 3 prevents on Linux;
+    // a predictable key would let anyone cancel others' queries, so refuse to go on.
+    std::abort();
+  }
+  return static_cast<std::int32_t>(v);
+}
+}  // namespace
+
+protocol::CancelRequest CancelRegistry::issue_key() {
+  std::lock_guard lock(mutex_);
+  for (;;) {
+    // Positive pids, like PostgreSQL's, keep tools that print them unsurprised.
+    const std::int32_t pid = random_int32() & 0x7fffffff;
+    if (pid == 0 || by_pid_.contains(pid)) continue;
+    const std::int32_t secret = random_int32();
+    by_pid_.emplace(pid, Entry{secret, std::nullopt});
+    return {pid, secret};
+  }
+}
+
+void CancelRegistry::set_target(const protocol::CancelRequest& key, CancelTarget target) {
+  std::lock_guard lock(mutex_);
+  auto it = by_pid_.find(key.process_id);
+  if (it != by_pid_.end() && it->second.secret == key.secret_key) {
+    it->second.target = std::move(target);
+  }
+}
+
+void CancelRegistry::release(const protocol::CancelRequest& key) {
+  std::lock_guard lock(mutex_);
+  auto it = by_pid_.find(key.process_id);
+  if (it != by_pid_.end() && it->second.secret == key.secret_key) by_pid_.erase(it);
+}
+
+std::optional<CancelTarget> CancelRegistry::find(const protocol::CancelRequest& key) const {
+  std::lock_guard lock(mutex_);
+  auto it = by_pid_.find(key.process_id);
+  if (it == by_pid_.end() || it->second.secret != key.secret_key) return std::nullopt;
+  return it->second.target;
+}
+
+}  // namespace pgr::proxy

@@ -1,0 +1,32 @@
+// pgrouter authenticating a client as a server would: SCRAM-SHA-256 (recovering ClientKey
+// for pass-through to backends), md5, or trust, against the user's stored secret.
+// Rules follow PostgreSQL's: an unknown user goes through the same exchange as a known one
+// (with a mock verifier) and fails with the same message as a wrong password; method md5
+// with a SCRAM secret uses SCRAM; method scram-sha-256 with an md5 secret fails.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "conf/config.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/credentials.hpp"
+#include "proxy/message_reader.hpp"
+#include "proxy/session_error.hpp"
+
+namespace pgr::proxy {
+
+struct ClientAuthRequest {
+  conf::AuthMethod method = conf::AuthMethod::scram_sha_256;
+  std::string user;
+  std::optional<std::string> secret;  // nullopt: unknown user
+  std::string mock_secret;            // per-process random, for unknown users' fake salt
+};
+
+// Runs the exchange. On success the client has been sent everything up to (not including)
+// AuthenticationOk, which the session sends once a backend accepted the login.
+awaitable<std::variant<BackendCredentials, SessionError>> authenticate_client(
+    tcp::socket& client, MessageReader& reader, const ClientAuthRequest& request);
+
+}  // namespace pgr::proxy

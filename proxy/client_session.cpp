@@ -1,0 +1,322 @@
+// One client session (see client_session.hpp).
+#include "proxy/client_session.hpp"
+
+#include <cassert>
+
+#include "protocol/messages.hpp"
+#include "proxy/client_auth.hpp"
+#include "proxy/message_reader.hpp"
+#include "proxy/secret_lookup.hpp"
+#include "proxy/worker.hpp"
+#include "support/log.hpp"
+
+namespace pgr::proxy {
+
+namespace {
+namespace sqlstate = protocol::sqlstate;
+using namespace asio::experimental::awaitable_operators;
+using std::chrono::milliseconds;
+
+constexpr std::size_t k_startup_buffer = 512;
+// A client may negotiate encryption twice (SSL then GSS, or the reverse) before starting.
+constexpr int k_max_negotiations = 2;
+
+std::string describe_peer(const tcp::socket& socket) {
+  error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  if (ec) return "?";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+std::string format_duration(std::chrono::steady_clock::duration d) {
+  const auto ms = std::chrono::duration_cast<milliseconds>(d).count();
+  return std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1) + "s";
+}
+}  // namespace
+
+ClientSession::ClientSession(Worker& worker, tcp::socket client, std::uint64_t id)
+    : worker_(worker), client_(std::move(client)), id_(id), client_buffer_(k_startup_buffer),
+      started_(std::chrono::steady_clock::now()) {
+  peer_ = describe_peer(client_);
+  tag_ = "C-" + std::to_string(id_) + " " + peer_;
+  worker_.add_session(this);
+}
+
+ClientSession::~ClientSession() {
+  if (cancel_key_) worker_.shared().cancel_registry.release(*cancel_key_);
+  if (counted_) worker_.shared().client_connections.fetch_sub(1, std::memory_order_relaxed);
+  worker_.remove_session(this);
+}
+
+void ClientSession::shutdown() {
+  shutting_down_ = true;
+  error_code ec;
+  client_.cancel(ec);
+  if (backend_) backend_->cancel(ec);
+}
+
+awaitable<void> ClientSession::send_fatal(const SessionError& error) {
+  protocol::byte_buffer out;
+  write_fatal(out, error);
+  co_await asio::async_write(client_, asio::buffer(out), nothrow_awaitable);
+}
+
+awaitable<void> ClientSession::run() {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  const auto& config = *worker_.shared().config;
+  counted_ = true;
+  if (worker_.shared().client_connections.fetch_add(1, std::memory_order_relaxed) >=
+      config.proxy.max_client_connections) {
+    log::warn(tag_, ": rejected, max_client_connections (", config.proxy.max_client_connections, ") reached");
+    co_await send_fatal(SessionError::make(sqlstate::too_many_connections, "sorry, too many clients already"));
+    co_return;
+  }
+
+  // Everything before the client is authenticated runs under client_login_timeout.
+  asio::steady_timer login_deadline(client_.get_executor(), config.proxy.client_login_timeout);
+  auto phase = co_await ([this]() -> awaitable<LoginResult> {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    auto startup = co_await read_startup();
+    if (auto* err = std::get_if<SessionError>(&startup)) co_return std::move(*err);
+    if (std::holds_alternative<Quiet>(startup)) co_return Quiet{};
+    co_return co_await authenticate(std::get<protocol::StartupMessage>(startup));
+  }() || login_deadline.async_wait(nothrow_awaitable));
+
+  if (std::holds_alternative<timer_fired>(phase)) {
+    log::info(tag_, ": closed, not logged in within client_login_timeout");
+    co_await send_fatal(SessionError::make(sqlstate::connection_failure, "canceling authentication due to timeout"));
+    co_return;
+  }
+  if (std::holds_alternative<Quiet>(phase)) co_return;
+  if (auto* err = std::get_if<SessionError>(&phase)) {
+    log::info(tag_, ": login failed: ", err->sqlstate, " ", err->message);
+    if (!shutting_down_) co_await send_fatal(*err);
+    co_return;
+  }
+
+  if (auto err = co_await open_backend(std::get<BackendCredentials>(phase))) {
+    log::warn(tag_, ": backend login failed: ", err->sqlstate, " ", err->message);
+    co_await send_fatal(*err);
+    co_return;
+  }
+  co_await relay_until_done();
+}
+
+awaitable<ClientSession::StartupResult> ClientSession::read_startup() {
+  for (int negotiations = 0;; ++negotiations) {
+    auto packet = co_await read_startup_packet();
+    if (auto* err = std::get_if<SessionError>(&packet)) co_return std::move(*err);
+    if (std::holds_alternative<Quiet>(packet)) co_return Quiet{};
+    auto& decoded = std::get<protocol::StartupPacket>(packet);
+    if (auto* startup = std::get_if<protocol::StartupMessage>(&decoded)) co_return std::move(*startup);
+    if (auto* cancel = std::get_if<protocol::CancelRequest>(&decoded)) {
+      co_await forward_cancel(*cancel);
+      co_return Quiet{};
+    }
+    if (negotiations >= k_max_negotiations) {
+      co_return SessionError::make(sqlstate::protocol_violation, "too many encryption requests");
+    }
+    // SSLRequest or GSSENCRequest: TLS arrives with its own issue; until then, 'N'.
+    if (client_buffer_.unread().size() > 0) {
+      // Bytes sent before our answer could be injected by a man in the middle
+      // (CVE-2021-23214): refuse rather than interpret them.
+      co_return SessionError::make(sqlstate::protocol_violation, "unexpected data after an encryption request");
+    }
+    const std::uint8_t no = 'N';
+    auto [ec, n] = co_await asio::async_write(client_, asio::buffer(&no, 1), nothrow_awaitable);
+    if (ec) co_return Quiet{};
+  }
+}
+
+awaitable<std::variant<protocol::StartupPacket, SessionError, ClientSession::Quiet>>
+ClientSession::read_startup_packet() {
+  auto& buf = client_buffer_;
+  std::optional<std::uint32_t> length;
+  for (;;) {
+    if (!length) {
+      if (auto peeked = protocol::peek_startup_length(buf.unread())) {
+        if (peeked->error) co_return SessionError::make(peeked->error->sqlstate, peeked->error->message);
+        length = peeked->length;
+        buf.reserve_unread(*length);
+      }
+    }
+    if (length && buf.unread().size() >= *length) break;
+    if (buf.free_space() == 0) buf.reserve_unread(buf.data.size() * 2);
+    auto [ec, n] = co_await client_.async_read_some(
+        asio::buffer(buf.data.data() + buf.end, buf.free_space()), nothrow_awaitable);
+    if (ec) co_return Quiet{};  // the client went away before saying anything useful
+    buf.end += n;
+  }
+  auto decoded = protocol::decode_startup(buf.unread().first(*length));
+  buf.begin += *length;
+  if (auto* err = std::get_if<protocol::StartupError>(&decoded)) {
+    co_return SessionError::make(err->sqlstate, err->message);
+  }
+  co_return std::move(std::get<protocol::StartupPacket>(decoded));
+}
+
+awaitable<void> ClientSession::forward_cancel(const protocol::CancelRequest& request) {
+  const auto target = worker_.shared().cancel_registry.find(request);
+  if (!target) {
+    log::debug(tag_, ": cancel request with an unknown key ignored");
+    co_return;
+  }
+  tcp::socket socket(client_.get_executor());
+  error_code ec;
+  const auto address = asio::ip::make_address(target->host, ec);
+  if (ec) {
+    tcp::resolver resolver(client_.get_executor());
+    auto [rec, results] = co_await resolver.async_resolve(target->host, std::to_string(target->port), nothrow_awaitable);
+    if (!rec) std::tie(ec, std::ignore) = co_await asio::async_connect(socket, results, nothrow_awaitable);
+    else ec = rec;
+  } else {
+    std::tie(ec) = co_await socket.async_connect(tcp::endpoint(address, target->port), nothrow_awaitable);
+  }
+  if (ec) {
+    log::warn(tag_, ": could not forward cancel request to ", target->host, ":", target->port, ": ", ec.message());
+    co_return;
+  }
+  protocol::byte_buffer out;
+  protocol::write_cancel_request(out, target->backend_key);
+  co_await asio::async_write(socket, asio::buffer(out), nothrow_awaitable);
+  log::info(tag_, ": cancel request forwarded to backend pid ", target->backend_key.process_id);
+  // The server closes the connection once it has read the request.
+  std::uint8_t drain = 0;
+  co_await socket.async_read_some(asio::buffer(&drain, 1), nothrow_awaitable);
+}
+
+awaitable<ClientSession::LoginResult> ClientSession::authenticate(const protocol::StartupMessage& startup) {
+  const auto& config = *worker_.shared().config;
+  parameters_ = startup.parameters;
+  user_ = *startup.find("user");
+  const std::string* database = startup.find("database");
+  database_ = database && !database->empty() ? *database : user_;
+  tag_ = "C-" + std::to_string(id_) + " " + user_ + "@" + peer_ + " db=" + database_;
+
+  if (startup.needs_negotiation()) {
+    protocol::byte_buffer out;
+    protocol::write_negotiate_protocol_version(out, startup);
+    auto [ec, n] = co_await asio::async_write(client_, asio::buffer(out), nothrow_awaitable);
+    if (ec) co_return Quiet{};
+  }
+
+  std::optional<BackendEndpoint> primary;
+  if (!config.auth.users.contains(user_) && config.auth.auth_user) {
+    primary = co_await wait_for_primary(config.proxy.backend_connect_timeout);
+  }
+  auto secret = co_await lookup_secret(config, primary ? &*primary : nullptr, user_, database_);
+  if (auto* err = std::get_if<SessionError>(&secret)) co_return std::move(*err);
+
+  MessageReader reader(protocol::Direction::frontend, protocol::k_small_message_limit);
+  const ClientAuthRequest request{config.auth.method, user_,
+                                  std::get<std::optional<std::string>>(secret),
+                                  worker_.shared().mock_secret};
+  reader.buffer() = std::move(client_buffer_);
+  auto result = co_await authenticate_client(client_, reader, request);
+  client_buffer_ = std::move(reader.buffer());
+  if (auto* creds = std::get_if<BackendCredentials>(&result)) co_return std::move(*creds);
+  co_return std::move(std::get<SessionError>(result));
+}
+
+awaitable<std::optional<BackendEndpoint>> ClientSession::wait_for_primary(milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  asio::steady_timer poll(client_.get_executor());
+  for (;;) {
+    const auto& view = worker_.view();
+    if (const auto* node = view->primary_node(); node && node->status == health::NodeStatus::up) {
+      co_return BackendEndpoint{node->name, node->host, node->port};
+    }
+    if (shutting_down_ || std::chrono::steady_clock::now() >= deadline) co_return std::nullopt;
+    poll.expires_after(milliseconds(50));
+    co_await poll.async_wait(nothrow_awaitable);
+  }
+}
+
+awaitable<std::optional<SessionError>> ClientSession::open_backend(const BackendCredentials& credentials) {
+  const auto& config = *worker_.shared().config;
+  const auto primary = co_await wait_for_primary(config.proxy.backend_connect_timeout);
+  if (!primary) {
+    co_return SessionError::make(sqlstate::cannot_connect_now, "no primary server is available",
+                                 "pgrouter has not found a node that accepts writes.");
+  }
+  auto login = co_await login_to_backend(*primary, parameters_, credentials, config.proxy.backend_connect_timeout);
+  if (auto* err = std::get_if<SessionError>(&login)) co_return std::move(*err);
+  auto& backend = std::get<BackendLogin>(login);
+  backend_.emplace(std::move(backend.socket));
+  backend_buffer_ = std::move(backend.buffer);
+  backend_name_ = primary->name;
+  stats_.transaction_status = backend.transaction_status;
+
+  cancel_key_ = worker_.shared().cancel_registry.issue_key();
+  worker_.shared().cancel_registry.set_target(*cancel_key_, CancelTarget{primary->host, primary->port, backend.backend_key});
+
+  protocol::byte_buffer out;
+  protocol::write_authentication_ok(out);
+  out.insert(out.end(), backend.status_messages.begin(), backend.status_messages.end());
+  protocol::write_backend_key_data(out, *cancel_key_);
+  protocol::write_ready_for_query(out, backend.transaction_status);
+  auto [ec, n] = co_await asio::async_write(client_, asio::buffer(out), nothrow_awaitable);
+  if (ec) co_return SessionError::make(sqlstate::connection_failure, "client went away during login");
+  logged_in_ = true;
+  log::info(tag_, ": session start on ", backend_name_, " (", primary->host, ":", primary->port,
+            ", backend pid ", backend.backend_key.process_id, ")");
+  co_return std::nullopt;
+}
+
+awaitable<void> ClientSession::relay_until_done() {
+  const auto& config = *worker_.shared().config;
+  Relay relay(client_, client_buffer_, *backend_, backend_buffer_, config.proxy.max_message_size, stats_);
+  const auto outcome = co_await relay.run();
+  std::string reason;
+  std::optional<SessionError> tell_client;
+  switch (outcome.end) {
+    case RelayEnd::client_terminated: reason = "client terminated"; break;
+    case RelayEnd::client_closed:
+      reason = shutting_down_ ? "pgrouter shutting down" : "client disconnected";
+      break;
+    case RelayEnd::client_protocol_error:
+      reason = "client protocol violation: " + std::string(protocol::describe(outcome.framing));
+      tell_client = SessionError::make(sqlstate::protocol_violation,
+                                       "invalid message from client: " + std::string(protocol::describe(outcome.framing)));
+      break;
+    case RelayEnd::backend_closed:
+      reason = shutting_down_ ? "pgrouter shutting down" : "backend closed the connection";
+      if (!shutting_down_) {
+        tell_client = SessionError::make(sqlstate::connection_failure,
+                                         "server closed the connection unexpectedly", "Backend " + backend_name_ + ".");
+      }
+      break;
+    case RelayEnd::backend_protocol_error:
+      reason = "backend protocol violation";
+      tell_client = SessionError::make(sqlstate::protocol_violation, "invalid message from backend " + backend_name_);
+      break;
+  }
+  if (shutting_down_) {
+    tell_client = SessionError::make(sqlstate::admin_shutdown, "terminating connection due to administrator command");
+  }
+  error_code ec;
+  backend_->close(ec);
+  const bool client_gone = outcome.end == RelayEnd::client_closed && !shutting_down_;
+  if (tell_client && outcome.client_at_boundary && !client_gone) co_await send_fatal(*tell_client);
+  finish(reason);
+}
+
+void ClientSession::finish(std::string_view reason) {
+  log::info(tag_, ": session end after ", format_duration(std::chrono::steady_clock::now() - started_),
+            " (", reason, "), client->server ", stats_.client_bytes, " bytes, server->client ",
+            stats_.backend_bytes, " bytes");
+}
+
+awaitable<void> run_client_session(Worker& worker, tcp::socket client) {
+  const auto id = worker.shared().next_session_id.fetch_add(1, std::memory_order_relaxed);
+  ClientSession session(worker, std::move(client), id);
+  try {
+    co_await session.run();
+  } catch (const std::exception& e) {
+    // Nothing in a session is expected to throw (errors are values); if something does,
+    // this session ends and every other one carries on.
+    log::error("C-", id, ": session ended by an unexpected exception: ", e.what());
+  }
+}
+
+}  // namespace pgr::proxy

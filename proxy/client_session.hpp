@@ -1,0 +1,75 @@
+// One client session, from the first byte to the close: the startup packet (SSLRequest,
+// GSSENCRequest and CancelRequest included), client authentication, the backend login as
+// the same user, then the relay. The coroutine frame owns the session: sockets by value.
+//
+// Thread rules: created and run on one worker; shutdown() is called on that worker too.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "protocol/startup.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/backend_login.hpp"
+#include "proxy/credentials.hpp"
+#include "proxy/relay.hpp"
+#include "proxy/session_error.hpp"
+#include "proxy/stream_buffer.hpp"
+
+namespace pgr::proxy {
+
+class Worker;
+
+class ClientSession {
+ public:
+  ClientSession(Worker& worker, tcp::socket client, std::uint64_t id);
+  ~ClientSession();
+  ClientSession(const ClientSession&) = delete;
+  ClientSession& operator=(const ClientSession&) = delete;
+
+  awaitable<void> run();
+  // pgrouter is stopping: interrupt whatever the session waits on; it ends with 57P01.
+  void shutdown();
+
+ private:
+  struct Quiet {};  // end without a word (cancel requests, clients that just left)
+  using StartupResult = std::variant<protocol::StartupMessage, SessionError, Quiet>;
+  using LoginResult = std::variant<BackendCredentials, SessionError, Quiet>;
+
+  awaitable<StartupResult> read_startup();
+  awaitable<std::variant<protocol::StartupPacket, SessionError, Quiet>> read_startup_packet();
+  awaitable<void> forward_cancel(const protocol::CancelRequest& request);
+  awaitable<LoginResult> authenticate(const protocol::StartupMessage& startup);
+  awaitable<std::optional<BackendEndpoint>> wait_for_primary(std::chrono::milliseconds limit);
+  awaitable<std::optional<SessionError>> open_backend(const BackendCredentials& credentials);
+  awaitable<void> relay_until_done();
+  awaitable<void> send_fatal(const SessionError& error);
+  void finish(std::string_view reason);
+
+  Worker& worker_;
+  tcp::socket client_;
+  std::optional<tcp::socket> backend_;
+  std::uint64_t id_;
+  std::string tag_;
+  std::string peer_;
+  std::string user_;
+  std::string database_;
+  StartupParameters parameters_;
+  StreamBuffer client_buffer_;
+  StreamBuffer backend_buffer_;
+  std::optional<protocol::CancelRequest> cancel_key_;
+  std::string backend_name_;
+  RelayStats stats_;
+  std::chrono::steady_clock::time_point started_;
+  bool counted_ = false;
+  bool shutting_down_ = false;
+  bool logged_in_ = false;
+};
+
+// Spawned by the listener on the worker that owns `client`.
+awaitable<void> run_client_session(Worker& worker, tcp::socket client);
+
+}  // namespace pgr::proxy

@@ -1,0 +1,63 @@
+// Client-facing listeners (see listener.hpp).
+#include "proxy/listener.hpp"
+
+#include <boost/asio/socket_base.hpp>
+
+#include "proxy/client_session.hpp"
+#include "proxy/worker.hpp"
+#include "support/log.hpp"
+
+namespace pgr::proxy {
+
+Listener::Listener(asio::io_context& main, std::vector<std::unique_ptr<Worker>>& workers)
+    : main_(main), workers_(workers) {}
+
+std::optional<std::string> Listener::open(const conf::ListenAddress& address) {
+  const std::string where = address.host + ":" + std::to_string(address.port);
+  error_code ec;
+  auto host = address.host == "localhost" ? std::string("127.0.0.1") : address.host;
+  const auto ip = asio::ip::make_address(host, ec);
+  if (ec) return where + ": not a numeric address: " + ec.message();
+  auto acceptor = std::make_unique<tcp::acceptor>(main_);
+  const tcp::endpoint endpoint(ip, address.port);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return where + ": " + ec.message();
+  log::info("listening on ", where);
+  acceptors_.push_back(std::move(acceptor));
+  return std::nullopt;
+}
+
+void Listener::start() {
+  for (auto& acceptor : acceptors_) {
+    asio::co_spawn(main_, accept_loop(*acceptor), asio::detached);
+  }
+}
+
+void Listener::close() {
+  error_code ec;
+  for (auto& acceptor : acceptors_) acceptor->close(ec);
+}
+
+awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
+  asio::steady_timer backoff(main_);
+  for (;;) {
+    Worker& worker = *workers_[next_worker_];
+    auto [ec, socket] = co_await acceptor.async_accept(worker.context(), nothrow_awaitable);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of file descriptors or similar: wait a little instead of spinning on the error.
+      log::warn("accept failed: ", ec.message());
+      backoff.expires_after(std::chrono::milliseconds(100));
+      co_await backoff.async_wait(nothrow_awaitable);
+      continue;
+    }
+    next_worker_ = (next_worker_ + 1) % workers_.size();
+    socket.set_option(tcp::no_delay(true), ec);
+    asio::co_spawn(worker.context(), run_client_session(worker, std::move(socket)), asio::detached);
+  }
+}
+
+}  // namespace pgr::proxy

@@ -1,0 +1,24 @@
+// What all workers share: the applied config, the cancel registry and process-wide counters.
+// Thread rules: config is immutable; registry is internally locked; counters are atomics
+// touched at session start and end only.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "conf/config.hpp"
+#include "proxy/cancel_registry.hpp"
+
+namespace pgr::proxy {
+
+struct ProxyShared {
+  std::shared_ptr<const conf::Config> config;
+  CancelRegistry cancel_registry;
+  std::atomic<int> client_connections{0};
+  std::atomic<std::uint64_t> next_session_id{1};
+  std::string mock_secret;  // random per process: unknown users' fake SCRAM salt
+};
+
+}  // namespace pgr::proxy

@@ -1,0 +1,64 @@
+// Worker threads (see worker.hpp).
+#include "proxy/worker.hpp"
+
+#include <cassert>
+
+#include "proxy/client_session.hpp"
+#include "support/log.hpp"
+
+namespace pgr::proxy {
+
+Worker::Worker(std::size_t index, ProxyShared& shared)
+    : index_(index), shared_(shared), work_(context_.get_executor()),
+      view_(std::make_shared<const health::ClusterView>()) {}
+
+void Worker::start() {
+  std::promise<void> started;
+  auto started_future = started.get_future();
+  thread_ = std::thread([this, &started] {
+    thread_id_ = std::this_thread::get_id();
+    started.set_value();
+    try {
+      context_.run();
+    } catch (const std::exception& e) {
+      log::error("worker ", index_, " stopped on an unexpected exception: ", e.what());
+    }
+    finished_.set_value();
+  });
+  started_future.wait();
+}
+
+void Worker::publish(health::ClusterViewPtr view) {
+  asio::post(context_, [this, view = std::move(view)]() mutable { view_ = std::move(view); });
+}
+
+void Worker::add_session(ClientSession* session) {
+  assert(is_current_thread());
+  sessions_.insert(session);
+}
+
+void Worker::remove_session(ClientSession* session) {
+  assert(is_current_thread());
+  sessions_.erase(session);
+}
+
+void Worker::stop() {
+  asio::post(context_, [this] {
+    stopping_ = true;
+    // Copy: a session may remove itself from the set while being shut down.
+    const auto sessions = sessions_;
+    for (auto* session : sessions) session->shutdown();
+    work_.reset();
+  });
+}
+
+void Worker::join(std::chrono::milliseconds grace) {
+  if (!thread_.joinable()) return;
+  if (finished_.get_future().wait_for(grace) != std::future_status::ready) {
+    log::warn("worker ", index_, " did not finish within ", grace.count(), " ms; stopping it");
+    context_.stop();
+  }
+  thread_.join();
+}
+
+}  // namespace pgr::proxy

@@ -1,0 +1,60 @@
+// A worker: one thread running one io_context. Client sessions and their backend
+// connections live on one worker for life, so their handlers never race and need no locks.
+//
+// Thread rules: start/stop/join and publish() are called from main; everything else only on
+// the worker's own thread (asserted with is_current_thread()).
+#pragma once
+
+#include <cstddef>
+#include <future>
+#include <thread>
+#include <unordered_set>
+
+#include "health/cluster_view.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/proxy_shared.hpp"
+
+namespace pgr::proxy {
+
+class ClientSession;
+
+class Worker {
+ public:
+  Worker(std::size_t index, ProxyShared& shared);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void start();
+  // Ends every session (clients get 57P01) and lets the thread finish; join() waits at most
+  // `grace` before stopping the io_context outright.
+  void stop();
+  void join(std::chrono::milliseconds grace);
+
+  // Main thread: hands the worker a new node-state snapshot.
+  void publish(health::ClusterViewPtr view);
+
+  asio::io_context& context() { return context_; }
+  bool is_current_thread() const { return std::this_thread::get_id() == thread_id_; }
+  std::size_t index() const { return index_; }
+  ProxyShared& shared() { return shared_; }
+
+  // Worker thread only.
+  const health::ClusterViewPtr& view() const { return view_; }
+  void add_session(ClientSession* session);
+  void remove_session(ClientSession* session);
+  bool stopping() const { return stopping_; }
+
+ private:
+  std::size_t index_;
+  ProxyShared& shared_;
+  asio::io_context context_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::thread::id thread_id_;
+  std::promise<void> finished_;
+  health::ClusterViewPtr view_;
+  std::unordered_set<ClientSession*> sessions_;
+  bool stopping_ = false;
+};
+
+}  // namespace pgr::proxy
