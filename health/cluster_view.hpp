@@ -36,6 +36,11 @@ struct NodeView {
   std::uint64_t received_lsn = 0;  // standby: pg_last_wal_receive_lsn()
   std::uint64_t replay_lsn = 0;    // standby: pg_last_wal_replay_lsn()
   std::string wal_receiver_status;  // standby: pg_stat_wal_receiver.status, "" when none
+  // Standby only, from health/lag_tracker.hpp: bytes of WAL the primary has that this node
+  // has not replayed, and an upper bound on how stale its data is. nullopt while unknown (no
+  // primary sampled yet): a router must then treat the node as too far behind.
+  std::optional<std::uint64_t> lag_bytes;
+  std::optional<std::chrono::milliseconds> lag;
   std::string last_error;           // the last failed probe's reason, "" after a success
   std::chrono::system_clock::time_point last_probe{};
 };

@@ -16,6 +16,7 @@
 #include <boost/system/system_error.hpp>
 
 #include "health/cluster_builder.hpp"
+#include "health/lag_tracker.hpp"
 #include "health/node_probe.hpp"
 #include "health/node_state.hpp"
 #include "protocol/lsn.hpp"
@@ -79,6 +80,8 @@ struct HealthChecker::State {
   publish_fn publish;
   std::vector<std::unique_ptr<Node>> nodes;  // by backend index; Node is not movable
   std::optional<std::uint64_t> cluster_system_id;
+  LagTracker lag_tracker;
+  std::optional<std::size_t> lag_primary;  // whose WAL lag_tracker's samples are
   ClusterViewPtr current;
   steady_clock::time_point last_publish{};
   std::vector<std::string> active_warnings;  // logged once each, while they last
@@ -175,6 +178,7 @@ void HealthChecker::State::rebuild_and_publish() {
   ClusterView view =
       build_cluster_view(current->generation + 1, backends, seen, cluster_system_id, choice);
   log_choice(choice, view);
+  annotate_lag(lag_tracker, lag_primary, view);
 
   // Publish what workers act on at once; otherwise (only LSNs moved) at most once a period, so
   // lag figures stay fresh without a post to every worker on every probe.

@@ -43,22 +43,38 @@ awaitable<RelayOutcome> Relay::run() {
   co_return outcome;
 }
 
-// Both pumps share this shape; they differ in what they watch for, so each is written out
-// with its own inspection rather than hidden behind a callback on the hot path.
 awaitable<RelayOutcome> Relay::client_to_backend() {
+  return pump({client_, backend_, client_buffer_, client_scanner_, stats_.client_bytes,
+               RelayEnd::client_closed, RelayEnd::backend_closed, RelayEnd::client_protocol_error,
+               nullptr});
+}
+
+awaitable<RelayOutcome> Relay::backend_to_client() {
+  return pump({backend_, client_, backend_buffer_, backend_scanner_, stats_.backend_bytes,
+               RelayEnd::backend_closed, RelayEnd::client_closed, RelayEnd::backend_protocol_error,
+               &client_write_incomplete_});
+}
+
+// One direction: scan what is buffered, forward every complete or streamable piece in one
+// write, then read more. Only two messages are looked at: the client's Terminate (ends the
+// session after it is forwarded) and the backend's ReadyForQuery (its transaction status).
+awaitable<RelayOutcome> Relay::pump(Direction d) {
   co_await asio::this_coro::throw_if_cancelled(false);
-  StreamBuffer& buf = client_buffer_;
+  StreamBuffer& buf = d.buffer;
+  const bool from_client = &d.scanner == &client_scanner_;
   for (;;) {
-    // Scan what is buffered: forward every complete or streamable piece in one write.
     std::size_t ready = 0;
     std::size_t wanted = 0;
     bool terminated = false;
     std::optional<protocol::FrameError> broken;
     for (;;) {
-      const auto event = client_scanner_.next(buf.unread().subspan(ready));
+      const auto event = d.scanner.next(buf.unread().subspan(ready));
       if (event.kind == Kind::message || event.kind == Kind::partial) {
+        if (event.kind == Kind::message && !from_client && event.type == protocol::be::ready_for_query) {
+          stats_.transaction_status = static_cast<char>(buf.unread()[ready + 5]);
+        }
         ready += event.consumed;
-        if (event.kind == Kind::message && event.type == protocol::fe::terminate) {
+        if (event.kind == Kind::message && from_client && event.type == protocol::fe::terminate) {
           terminated = true;
           break;
         }
@@ -69,56 +85,20 @@ awaitable<RelayOutcome> Relay::client_to_backend() {
       break;
     }
     if (ready > 0) {
+      if (d.write_incomplete) *d.write_incomplete = true;
       auto [ec, n] = co_await asio::async_write(
-          backend_, asio::buffer(buf.data.data() + buf.begin, ready), nothrow_awaitable);
-      if (ec) co_return RelayOutcome{RelayEnd::backend_closed, ec};
-      stats_.client_bytes += ready;
+          d.to, asio::buffer(buf.data.data() + buf.begin, ready), nothrow_awaitable);
+      if (ec) co_return RelayOutcome{d.write_failed, ec};
+      if (d.write_incomplete) *d.write_incomplete = false;
+      d.bytes += ready;
       buf.begin += ready;
     }
     if (terminated) co_return RelayOutcome{RelayEnd::client_terminated, {}};
-    if (broken) co_return RelayOutcome{RelayEnd::client_protocol_error, {}, *broken};
+    if (broken) co_return RelayOutcome{d.broken, {}, *broken};
     buf.reserve_unread(wanted);
-    auto [ec, n] = co_await client_.async_read_some(
+    auto [ec, n] = co_await d.from.async_read_some(
         asio::buffer(buf.data.data() + buf.end, buf.free_space()), nothrow_awaitable);
-    if (ec) co_return RelayOutcome{RelayEnd::client_closed, ec};
-    buf.end += n;
-  }
-}
-
-awaitable<RelayOutcome> Relay::backend_to_client() {
-  co_await asio::this_coro::throw_if_cancelled(false);
-  StreamBuffer& buf = backend_buffer_;
-  for (;;) {
-    std::size_t ready = 0;
-    std::size_t wanted = 0;
-    std::optional<protocol::FrameError> broken;
-    for (;;) {
-      const auto event = backend_scanner_.next(buf.unread().subspan(ready));
-      if (event.kind == Kind::message || event.kind == Kind::partial) {
-        if (event.kind == Kind::message && event.type == protocol::be::ready_for_query) {
-          stats_.transaction_status = static_cast<char>(buf.unread()[ready + 5]);
-        }
-        ready += event.consumed;
-        continue;
-      }
-      if (event.kind == Kind::error) broken = event.error;
-      else wanted = event.wanted;
-      break;
-    }
-    if (ready > 0) {
-      client_write_incomplete_ = true;
-      auto [ec, n] = co_await asio::async_write(
-          client_, asio::buffer(buf.data.data() + buf.begin, ready), nothrow_awaitable);
-      if (ec) co_return RelayOutcome{RelayEnd::client_closed, ec};
-      client_write_incomplete_ = false;
-      stats_.backend_bytes += ready;
-      buf.begin += ready;
-    }
-    if (broken) co_return RelayOutcome{RelayEnd::backend_protocol_error, {}, *broken};
-    buf.reserve_unread(wanted);
-    auto [ec, n] = co_await backend_.async_read_some(
-        asio::buffer(buf.data.data() + buf.end, buf.free_space()), nothrow_awaitable);
-    if (ec) co_return RelayOutcome{RelayEnd::backend_closed, ec};
+    if (ec) co_return RelayOutcome{d.read_failed, ec};
     buf.end += n;
   }
 }

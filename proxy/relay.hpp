@@ -46,8 +46,22 @@ class Relay {
   awaitable<RelayOutcome> run();
 
  private:
+  // What differs between the two directions.
+  struct Direction {
+    tcp::socket& from;
+    tcp::socket& to;
+    StreamBuffer& buffer;
+    protocol::FrameScanner& scanner;
+    std::uint64_t& bytes;
+    RelayEnd read_failed;
+    RelayEnd write_failed;
+    RelayEnd broken;
+    bool* write_incomplete;  // set while a write to the client is under way
+  };
+
   awaitable<RelayOutcome> client_to_backend();
   awaitable<RelayOutcome> backend_to_client();
+  awaitable<RelayOutcome> pump(Direction direction);
 
   tcp::socket& client_;
   tcp::socket& backend_;

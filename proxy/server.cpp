@@ -71,6 +71,10 @@ int Server::run() {
   signals.async_wait(on_signal);
 
   main_.run();
+  // Let what stop() left queued on main (aborted accepts, cancelled probes) finish while the
+  // listener, the health checker and the workers they refer to are all still alive.
+  main_.restart();
+  main_.poll();
   for (auto& worker : workers_) worker->join(k_shutdown_grace);
   log::info("pgrouter stopped");
   return 0;

@@ -22,9 +22,11 @@ class Server {
   int run();
 
  private:
-  asio::io_context main_{1};
   ProxyShared shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  // Declared last so it is destroyed first: an accept still queued on main holds a socket of
+  // a worker's io_context, which must outlive it.
+  asio::io_context main_{1};
 };
 
 }  // namespace pgr::proxy

@@ -1,0 +1,67 @@
+// Standby lag from primary WAL samples (see lag_tracker.hpp).
+#include "health/lag_tracker.hpp"
+
+#include <algorithm>
+
+namespace pgr::health {
+
+LagTracker::LagTracker(std::chrono::milliseconds history) : history_(history) {}
+
+void LagTracker::record_primary(time_point at, std::uint64_t lsn) {
+  if (!samples_.empty()) {
+    const auto& newest = samples_.back();
+    if (at <= newest.at) return;
+    if (lsn < newest.lsn) samples_.clear();  // another primary (or timeline): start over
+  }
+  // Consecutive samples with the same LSN: only the oldest matters for "first written at",
+  // and the newest time is what "has replayed all" compares with, so keep both ends of a run.
+  if (samples_.size() >= 2 && samples_.back().lsn == lsn &&
+      samples_[samples_.size() - 2].lsn == lsn) {
+    samples_.back().at = at;
+  } else {
+    samples_.push_back({at, lsn});
+  }
+  while (samples_.size() > 2 && at - samples_.front().at > history_) samples_.pop_front();
+}
+
+std::optional<StandbyLag> LagTracker::lag_of(time_point probed_at, std::uint64_t replay_lsn) const {
+  if (samples_.empty()) return std::nullopt;
+  const auto& newest = samples_.back();
+  if (replay_lsn >= newest.lsn) return StandbyLag{};
+  StandbyLag lag;
+  lag.bytes = newest.lsn - replay_lsn;
+  // The newest sample the standby has fully replayed; if none is left in the history, the
+  // oldest one bounds the lag from below, which already exceeds any sensible limit.
+  auto fresh_as = samples_.front().at;
+  for (auto it = samples_.rbegin(); it != samples_.rend(); ++it) {
+    if (it->lsn <= replay_lsn) {
+      fresh_as = it->at;
+      break;
+    }
+  }
+  if (probed_at > fresh_as) {
+    lag.time = std::chrono::duration_cast<std::chrono::milliseconds>(probed_at - fresh_as);
+  }
+  return lag;
+}
+
+void annotate_lag(LagTracker& tracker, std::optional<std::size_t>& tracked_primary, ClusterView& view) {
+  if (view.primary != tracked_primary) {
+    tracker.reset();
+    tracked_primary = view.primary;
+  }
+  // Only a primary whose last probe succeeded gives a sample: after a failed probe its LSN is
+  // the old one, and pairing it with the new time would make standbys look fresher.
+  if (const NodeView* primary = view.primary_node(); primary && primary->last_error.empty()) {
+    tracker.record_primary(primary->last_probe, primary->current_lsn);
+  }
+  for (auto& node : view.nodes) {
+    if (node.role != NodeRole::standby) continue;
+    if (const auto lag = tracker.lag_of(node.last_probe, node.replay_lsn)) {
+      node.lag_bytes = lag->bytes;
+      node.lag = lag->time;
+    }
+  }
+}
+
+}  // namespace pgr::health
