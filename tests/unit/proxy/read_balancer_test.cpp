@@ -40,6 +40,12 @@ ClusterView cluster(double w1 = 1.0, double w2 = 1.0) {
   return v;
 }
 
+// The primary's probe at `t` saw WAL position `lsn`.
+void primary_probed(ClusterView& v, std::chrono::milliseconds t, std::uint64_t lsn) {
+  v.nodes[0].last_probe = at(t);
+  v.nodes[0].current_lsn = lsn;
+}
+
 ReadPolicy policy(bool primary_reads, std::optional<std::uint64_t> max_lag_bytes = std::nullopt,
                   std::optional<std::chrono::milliseconds> max_lag = std::nullopt) {
   ReadPolicy p;
@@ -131,8 +137,7 @@ TEST(ReadYourWrites, AStandbyThatReplayedThePostCommitPositionServesReads) {
   ReadYourWrites writes;
   writes.on_write_committed(at(500ms));
   // The next primary probe (t=1 s) saw LSN 2000; node1 has replayed it, node2 has not.
-  v.nodes[0].last_probe = at(1000ms);
-  v.nodes[0].current_lsn = 2000;
+  primary_probed(v, 1000ms, 2000);
   v.nodes[1].replay_lsn = 2000;
   v.nodes[2].replay_lsn = 1500;
   EXPECT_EQ(standby_refusal(v, v.nodes[1], {}, &writes), ReadRefusal::none);
@@ -140,8 +145,7 @@ TEST(ReadYourWrites, AStandbyThatReplayedThePostCommitPositionServesReads) {
   EXPECT_FALSE(writes.pending());
   EXPECT_EQ(writes.required_lsn(), 2000u);
   // Later primary progress (other sessions' writes) does not raise this session's requirement.
-  v.nodes[0].last_probe = at(2000ms);
-  v.nodes[0].current_lsn = 9000;
+  primary_probed(v, 2000ms, 9000);
   EXPECT_EQ(standby_refusal(v, v.nodes[1], {}, &writes), ReadRefusal::none);
 }
 
@@ -159,8 +163,7 @@ TEST(ReadYourWrites, ANewerCommitWaitsForANewerProbe) {
   auto v = cluster();
   ReadYourWrites writes;
   writes.on_write_committed(at(500ms));
-  v.nodes[0].last_probe = at(1000ms);
-  v.nodes[0].current_lsn = 2000;
+  primary_probed(v, 1000ms, 2000);
   v.nodes[1].replay_lsn = 2000;
   EXPECT_TRUE(writes.allows(v, v.nodes[1]));
   writes.on_write_committed(at(1500ms));
