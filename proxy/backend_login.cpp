@@ -125,36 +125,11 @@ class BackendAuthenticator {
   std::optional<protocol::ScramClient> scram_;
 };
 
-awaitable<std::variant<tcp::socket, SessionError>> connect_to(const BackendEndpoint& e) {
-  auto executor = co_await asio::this_coro::executor;
-  tcp::socket socket(executor);
-  error_code ec;
-  const auto address = asio::ip::make_address(e.host, ec);
-  if (!ec) {
-    std::tie(ec) = co_await socket.async_connect(tcp::endpoint(address, e.port), nothrow_awaitable);
-  } else {
-    tcp::resolver resolver(executor);
-    auto [rec, results] = co_await resolver.async_resolve(e.host, std::to_string(e.port), nothrow_awaitable);
-    ec = rec;
-    if (!ec) {
-      tcp::endpoint chosen;
-      std::tie(ec, chosen) = co_await asio::async_connect(socket, results, nothrow_awaitable);
-    }
-  }
-  if (ec) {
-    co_return SessionError::make(sqlstate::connection_failure,
-                                 "could not connect to backend " + e.name + " (" + e.host + ":" +
-                                     std::to_string(e.port) + "): " + ec.message());
-  }
-  socket.set_option(tcp::no_delay(true), ec);
-  co_return std::move(socket);
-}
-
 awaitable<std::variant<BackendLogin, SessionError>> login_unbounded(
     const BackendEndpoint& endpoint, const StartupParameters& parameters,
     const BackendCredentials& credentials) {
   co_await asio::this_coro::throw_if_cancelled(false);
-  auto connected = co_await connect_to(endpoint);
+  auto connected = co_await connect_to_backend(endpoint);
   if (auto* err = std::get_if<SessionError>(&connected)) co_return std::move(*err);
   BackendLogin login{std::move(std::get<tcp::socket>(connected)), {}, {}, {}, 'I'};
 
@@ -221,6 +196,31 @@ awaitable<std::variant<BackendLogin, SessionError>> login_unbounded(
 }
 
 }  // namespace
+
+awaitable<std::variant<tcp::socket, SessionError>> connect_to_backend(const BackendEndpoint& e) {
+  auto executor = co_await asio::this_coro::executor;
+  tcp::socket socket(executor);
+  error_code ec;
+  const auto address = asio::ip::make_address(e.host, ec);
+  if (!ec) {
+    std::tie(ec) = co_await socket.async_connect(tcp::endpoint(address, e.port), nothrow_awaitable);
+  } else {
+    tcp::resolver resolver(executor);
+    auto [rec, results] = co_await resolver.async_resolve(e.host, std::to_string(e.port), nothrow_awaitable);
+    ec = rec;
+    if (!ec) {
+      tcp::endpoint chosen;
+      std::tie(ec, chosen) = co_await asio::async_connect(socket, results, nothrow_awaitable);
+    }
+  }
+  if (ec) {
+    co_return SessionError::make(sqlstate::connection_failure,
+                                 "could not connect to backend " + e.name + " (" + e.host + ":" +
+                                     std::to_string(e.port) + "): " + ec.message());
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  co_return std::move(socket);
+}
 
 BackendCredentials credentials_from_secret(const std::string& user, const std::string& secret) {
   (void)user;

@@ -32,6 +32,10 @@ struct BackendLogin {
   char transaction_status = 'I';
 };
 
+// TCP connect with TCP_NODELAY: a numeric host directly, a name through the resolver.
+// Unbounded: callers race it with their own deadline.
+awaitable<std::variant<tcp::socket, SessionError>> connect_to_backend(const BackendEndpoint& endpoint);
+
 using StartupParameters = std::vector<std::pair<std::string, std::string>>;
 
 // Connects and logs in, all within `timeout`. Errors the backend sent come back as a

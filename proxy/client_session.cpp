@@ -161,21 +161,15 @@ awaitable<void> ClientSession::forward_cancel(const protocol::CancelRequest& req
     log::debug(tag_, ": cancel request with an unknown key ignored");
     co_return;
   }
-  tcp::socket socket(client_.get_executor());
-  error_code ec;
-  const auto address = asio::ip::make_address(target->host, ec);
-  if (ec) {
-    tcp::resolver resolver(client_.get_executor());
-    auto [rec, results] = co_await resolver.async_resolve(target->host, std::to_string(target->port), nothrow_awaitable);
-    if (!rec) std::tie(ec, std::ignore) = co_await asio::async_connect(socket, results, nothrow_awaitable);
-    else ec = rec;
-  } else {
-    std::tie(ec) = co_await socket.async_connect(tcp::endpoint(address, target->port), nothrow_awaitable);
-  }
-  if (ec) {
-    log::warn(tag_, ": could not forward cancel request to ", target->host, ":", target->port, ": ", ec.message());
+  // A named endpoint, not a temporary inside the co_await: GCC 12 destroys such temporaries
+  // wrongly across the suspension (ASan: bad-free).
+  const BackendEndpoint endpoint{"cancel target", target->host, target->port};
+  auto connected = co_await connect_to_backend(endpoint);
+  if (auto* err = std::get_if<SessionError>(&connected)) {
+    log::warn(tag_, ": could not forward cancel request: ", err->message);
     co_return;
   }
+  auto& socket = std::get<tcp::socket>(connected);
   protocol::byte_buffer out;
   protocol::write_cancel_request(out, target->backend_key);
   co_await asio::async_write(socket, asio::buffer(out), nothrow_awaitable);
