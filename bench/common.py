@@ -27,6 +27,7 @@ REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO / "tests" / "harness"))
 
 import pgcluster  # noqa: E402  (the test harness: Cluster, PgRouter, ...)
+import proc_tools  # noqa: E402  (its command runner)
 
 RELEASE_DIR = REPO / "build-release"
 RELEASE_BIN = RELEASE_DIR / "proxy" / "pgrouter"
@@ -47,17 +48,11 @@ def log(msg: str) -> None:
 
 def run_cmd(cmd: list[str], *, timeout: float, check: bool = True, env: dict | None = None,
             cwd: str | None = None) -> subprocess.CompletedProcess:
-    """Run a command with a timeout; output captured as text."""
+    """Run a command with a timeout; output captured as text (the harness's runner)."""
     try:
-        cp = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                            env=env if env is not None else pgcluster.clean_env(),
-                            cwd=cwd or "/", stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as e:
-        raise BenchError(f"timed out after {timeout:.0f}s: {' '.join(cmd)}") from e
-    if check and cp.returncode != 0:
-        raise BenchError(f"command failed ({cp.returncode}): {' '.join(cmd)}\n"
-                         f"{cp.stdout[-2000:]}{cp.stderr[-3000:]}")
-    return cp
+        return proc_tools.run(cmd, timeout=timeout, check=check, env=env, cwd=cwd)
+    except proc_tools.HarnessError as e:
+        raise BenchError(str(e)) from e
 
 
 def raise_nofile() -> None:

@@ -8,7 +8,6 @@ import asyncio
 import base64
 import functools
 import hashlib
-import hmac
 import os
 import struct
 import threading
@@ -104,13 +103,8 @@ def _salted(password: str, salt: bytes, iterations: int) -> bytes:
 def _scram_final(password: str, nonce: str, first_bare: str, server_first: str) -> bytes:
     attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
     salted = _salted(password, base64.b64decode(attrs["s"]), int(attrs["i"]))
-    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
-    stored_key = hashlib.sha256(client_key).digest()
-    without_proof = f"c=biws,r={attrs['r']}"
-    auth_message = f"{first_bare},{server_first},{without_proof}".encode()
-    sig = hmac.new(stored_key, auth_message, "sha256").digest()
-    proof = bytes(a ^ b for a, b in zip(client_key, sig))
-    return f"{without_proof},p={base64.b64encode(proof).decode()}".encode()
+    final, _ = pgwire.scram_client_final(salted, first_bare, server_first)
+    return final.encode()
 
 
 async def _read_msg(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:

@@ -252,6 +252,23 @@ def md5_response(user: str, password: str, salt: bytes) -> bytes:
     return b"md5" + hashlib.md5(inner.encode() + salt).hexdigest().encode() + b"\0"
 
 
+
+def scram_client_final(salted_password: bytes, first_bare: str,
+                       server_first: str) -> tuple[str, bytes]:
+    """SCRAM-SHA-256 client-final-message (channel binding "n") and the ServerSignature to
+    expect, from the salted password (PBKDF2 of the password with the server's salt)."""
+    nonce = dict(kv.split("=", 1) for kv in server_first.split(","))["r"]
+    client_key = hmac.new(salted_password, b"Client Key", "sha256").digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    without_proof = f"c=biws,r={nonce}"
+    auth_message = f"{first_bare},{server_first},{without_proof}".encode()
+    client_sig = hmac.new(stored_key, auth_message, "sha256").digest()
+    proof = bytes(a ^ b for a, b in zip(client_key, client_sig))
+    server_key = hmac.new(salted_password, b"Server Key", "sha256").digest()
+    server_signature = hmac.new(server_key, auth_message, "sha256").digest()
+    return f"{without_proof},p={base64.b64encode(proof).decode()}", server_signature
+
+
 class ScramClient:
     """SCRAM-SHA-256 client side (RFC 5802/7677), without channel binding ('n,,')."""
 
@@ -266,19 +283,12 @@ class ScramClient:
 
     def client_final(self, server_first: str) -> str:
         attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
-        nonce, salt, iters = attrs["r"], base64.b64decode(attrs["s"]), int(attrs["i"])
-        if not nonce.startswith(self.nonce):
+        if not attrs["r"].startswith(self.nonce):
             raise ProtocolError("server nonce does not extend the client nonce")
-        salted = hashlib.pbkdf2_hmac("sha256", self.password.encode(), salt, iters)
-        client_key = hmac.new(salted, b"Client Key", "sha256").digest()
-        stored_key = hashlib.sha256(client_key).digest()
-        without_proof = f"c=biws,r={nonce}"
-        auth_message = f"{self.first_bare},{server_first},{without_proof}".encode()
-        client_sig = hmac.new(stored_key, auth_message, "sha256").digest()
-        proof = bytes(a ^ b for a, b in zip(client_key, client_sig))
-        server_key = hmac.new(salted, b"Server Key", "sha256").digest()
-        self.server_signature = hmac.new(server_key, auth_message, "sha256").digest()
-        return f"{without_proof},p={base64.b64encode(proof).decode()}"
+        salted = hashlib.pbkdf2_hmac("sha256", self.password.encode(),
+                                     base64.b64decode(attrs["s"]), int(attrs["i"]))
+        final, self.server_signature = scram_client_final(salted, self.first_bare, server_first)
+        return final
 
     def verify_server_final(self, server_final: str) -> None:
         attrs = dict(kv.split("=", 1) for kv in server_final.split(","))
