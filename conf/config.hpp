@@ -67,6 +67,42 @@ struct HealthCheckConfig {
   friend bool operator==(const HealthCheckConfig&, const HealthCheckConfig&) = default;
 };
 
+enum class LoadBalanceMode { statement, session };
+enum class TransactionReads { until_write, primary };
+std::string_view to_string(LoadBalanceMode mode);
+std::string_view to_string(TransactionReads reads);
+
+struct LoadBalanceConfig {
+  bool enabled = true;  // false: everything goes to the primary
+  LoadBalanceMode mode = LoadBalanceMode::statement;  // choose a reader per statement or once
+  bool primary_reads = true;  // the primary shares reads with standbys, by its weight
+  std::optional<std::chrono::milliseconds> max_lag;  // standbys further behind get no reads
+  std::optional<std::uint64_t> max_lag_bytes;
+  bool read_your_writes = true;
+  TransactionReads transaction_reads = TransactionReads::until_write;
+  std::vector<std::string> write_functions;  // extra functions that make a statement a write
+  friend bool operator==(const LoadBalanceConfig&, const LoadBalanceConfig&) = default;
+};
+
+enum class FailoverMode { builtin, command, manual };
+std::string_view to_string(FailoverMode mode);
+
+struct FailoverConfig {
+  FailoverMode mode = FailoverMode::builtin;
+  std::string failover_command;        // pgpool-II placeholders; required in command mode
+  std::string follow_primary_command;  // "" : repointing is left to failover_command
+  std::string rewind_command;          // "" : diverged standbys are only reported
+  std::chrono::milliseconds command_timeout{60'000};
+  std::chrono::milliseconds wait_timeout{30'000};
+  std::chrono::milliseconds search_primary_timeout{300'000};
+  std::optional<std::uint64_t> max_lag_on_failover;  // bytes
+  bool auto_failback = false;
+  std::optional<std::string> state_file;  // resolved against the config file's directory
+  std::optional<std::string> user;        // nullopt: health_check.user
+  std::optional<std::string> password;    // from password or password_file; nullopt: health_check's
+  friend bool operator==(const FailoverConfig&, const FailoverConfig&) = default;
+};
+
 struct BackendConfig {
   std::string name;
   std::string host;
@@ -83,6 +119,8 @@ struct Config {
   ProxyConfig proxy;
   AuthConfig auth;
   HealthCheckConfig health_check;
+  LoadBalanceConfig load_balance;
+  FailoverConfig failover;
   std::vector<BackendConfig> backends;
 
   friend bool operator==(const Config&, const Config&) = default;
