@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,6 +21,9 @@ struct ProxyShared {
   std::atomic<int> client_connections{0};
   std::atomic<std::uint64_t> next_session_id{1};
   std::string mock_secret;  // random per process: unknown users' fake SCRAM salt
+  // A session saw node `index` fail (connect refused, EOF, 57P01, 25006 on the primary).
+  // Thread-safe: posts to main, which re-probes the node at once. Unset in unit tests.
+  std::function<void(std::size_t index, std::string reason)> report_backend_failure;
 };
 
 }  // namespace pgr::proxy
