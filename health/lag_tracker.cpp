@@ -30,18 +30,16 @@ std::optional<StandbyLag> LagTracker::lag_of(time_point probed_at, std::uint64_t
   if (replay_lsn >= newest.lsn) return StandbyLag{};
   StandbyLag lag;
   lag.bytes = newest.lsn - replay_lsn;
-  // The newest sample the standby has fully replayed; if none is left in the history, the
-  // oldest one bounds the lag from below, which already exceeds any sensible limit.
-  auto fresh_as = samples_.front().at;
+  // The newest sample the standby has fully replayed. If there is none, the oldest sample only
+  // bounds the lag from below (right after start-up that bound is tiny): the lag is unknown.
   for (auto it = samples_.rbegin(); it != samples_.rend(); ++it) {
     if (it->lsn <= replay_lsn) {
-      fresh_as = it->at;
-      break;
+      lag.time = std::chrono::milliseconds{0};
+      if (probed_at > it->at) lag.time = std::chrono::duration_cast<std::chrono::milliseconds>(probed_at - it->at);
+      return lag;
     }
   }
-  if (probed_at > fresh_as) {
-    lag.time = std::chrono::duration_cast<std::chrono::milliseconds>(probed_at - fresh_as);
-  }
+  lag.time = std::nullopt;
   return lag;
 }
 

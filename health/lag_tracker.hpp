@@ -21,7 +21,9 @@ namespace pgr::health {
 
 struct StandbyLag {
   std::uint64_t bytes = 0;
-  std::chrono::milliseconds time{0};
+  // nullopt when no primary sample the standby has replayed is in the history yet (just after
+  // start-up, or a standby further behind than the history): its time lag is unknown.
+  std::optional<std::chrono::milliseconds> time = std::chrono::milliseconds{0};
 };
 
 class LagTracker {

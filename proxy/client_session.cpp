@@ -2,10 +2,12 @@
 #include "proxy/client_session.hpp"
 
 #include <cassert>
+#include <random>
 
 #include "protocol/messages.hpp"
 #include "proxy/client_auth.hpp"
 #include "proxy/message_reader.hpp"
+#include "proxy/read_balancer.hpp"
 #include "proxy/secret_lookup.hpp"
 #include "proxy/worker.hpp"
 #include "support/log.hpp"
@@ -34,9 +36,9 @@ std::string format_duration(std::chrono::steady_clock::duration d) {
 }
 }  // namespace
 
-ClientSession::ClientSession(Worker& worker, tcp::socket client, std::uint64_t id)
+ClientSession::ClientSession(Worker& worker, tcp::socket client, std::uint64_t id, bool read_only_port)
     : worker_(worker), client_(std::move(client)), id_(id), client_buffer_(k_startup_buffer),
-      started_(std::chrono::steady_clock::now()) {
+      started_(std::chrono::steady_clock::now()), read_only_port_(read_only_port) {
   peer_ = describe_peer(client_);
   tag_ = "C-" + std::to_string(id_) + " " + peer_;
   worker_.add_session(this);
@@ -52,7 +54,8 @@ void ClientSession::shutdown() {
   shutting_down_ = true;
   error_code ec;
   client_.cancel(ec);
-  if (backend_) backend_->cancel(ec);
+  if (login_) login_->socket.cancel(ec);
+  if (loop_ != nullptr) loop_->shutdown();
 }
 
 awaitable<void> ClientSession::send_fatal(const SessionError& error) {
@@ -94,12 +97,13 @@ awaitable<void> ClientSession::run() {
     co_return;
   }
 
-  if (auto err = co_await open_backend(std::get<BackendCredentials>(phase))) {
+  credentials_ = std::move(std::get<BackendCredentials>(phase));
+  if (auto err = co_await open_backend(credentials_)) {
     log::warn(tag_, ": backend login failed: ", err->sqlstate, " ", err->message);
     co_await send_fatal(*err);
     co_return;
   }
-  co_await relay_until_done();
+  co_await serve();
 }
 
 awaitable<ClientSession::StartupResult> ClientSession::read_startup() {
@@ -226,23 +230,52 @@ awaitable<std::optional<BackendEndpoint>> ClientSession::wait_for_primary(millis
   }
 }
 
+awaitable<std::optional<std::size_t>> ClientSession::choose_login_node() {
+  const auto& config = *worker_.shared().config;
+  const auto pick_standby = [this]() -> std::optional<std::size_t> {
+    ReadPolicy policy;
+    policy.primary_reads = false;
+    policy.max_lag = worker_.shared().config->load_balance.max_lag;
+    policy.max_lag_bytes = worker_.shared().config->load_balance.max_lag_bytes;
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    std::random_device random;
+    const auto choice = choose_reader(*worker_.view(), policy, nullptr, uniform(random));
+    if (!choice.node || choice.fell_back_to_primary) return std::nullopt;
+    return choice.node;
+  };
+  if (read_only_port_) co_return pick_standby();
+  if (const auto primary = co_await wait_for_primary(config.proxy.backend_connect_timeout)) {
+    const auto& view = *worker_.view();
+    for (const auto& node : view.nodes) {
+      if (node.name == primary->name) co_return node.index;
+    }
+  }
+  // No primary (a failover, or start-up): serve reads from a standby meanwhile; writes wait
+  // for a primary in the session loop.
+  co_return pick_standby();
+}
+
 awaitable<std::optional<SessionError>> ClientSession::open_backend(const BackendCredentials& credentials) {
   const auto& config = *worker_.shared().config;
-  const auto primary = co_await wait_for_primary(config.proxy.backend_connect_timeout);
-  if (!primary) {
+  const auto node = co_await choose_login_node();
+  if (!node) {
+    if (read_only_port_) {
+      co_return SessionError::make(sqlstate::cannot_connect_now, "no standby server is available",
+                                   "This is pgrouter's read-only port; it only uses hot standbys.");
+    }
     co_return SessionError::make(sqlstate::cannot_connect_now, "no primary server is available",
                                  "pgrouter has not found a node that accepts writes.");
   }
-  auto login = co_await login_to_backend(*primary, parameters_, credentials, config.proxy.backend_connect_timeout);
+  const auto& view_node = worker_.view()->nodes[*node];
+  const BackendEndpoint endpoint{view_node.name, view_node.host, view_node.port};
+  auto login = co_await login_to_backend(endpoint, parameters_, credentials, config.proxy.backend_connect_timeout);
   if (auto* err = std::get_if<SessionError>(&login)) co_return std::move(*err);
   auto& backend = std::get<BackendLogin>(login);
-  backend_.emplace(std::move(backend.socket));
-  backend_buffer_ = std::move(backend.buffer);
-  backend_name_ = primary->name;
-  stats_.transaction_status = backend.transaction_status;
+  backend_name_ = endpoint.name;
+  login_node_ = *node;
 
   cancel_key_ = worker_.shared().cancel_registry.issue_key();
-  worker_.shared().cancel_registry.set_target(*cancel_key_, CancelTarget{primary->host, primary->port, backend.backend_key});
+  worker_.shared().cancel_registry.set_target(*cancel_key_, CancelTarget{endpoint.host, endpoint.port, backend.backend_key});
 
   protocol::byte_buffer out;
   protocol::write_authentication_ok(out);
@@ -252,47 +285,36 @@ awaitable<std::optional<SessionError>> ClientSession::open_backend(const Backend
   auto [ec, n] = co_await asio::async_write(client_, asio::buffer(out), nothrow_awaitable);
   if (ec) co_return SessionError::make(sqlstate::connection_failure, "client went away during login");
   logged_in_ = true;
-  log::info(tag_, ": session start on ", backend_name_, " (", primary->host, ":", primary->port,
-            ", backend pid ", backend.backend_key.process_id, ")");
+  log::info(tag_, ": session start on ", backend_name_, " (", endpoint.host, ":", endpoint.port, ", backend pid ",
+            backend.backend_key.process_id, read_only_port_ ? ", read-only port)" : ")");
+  login_.emplace(std::move(backend));
   co_return std::nullopt;
 }
 
-awaitable<void> ClientSession::relay_until_done() {
-  const auto& config = *worker_.shared().config;
-  Relay relay(client_, client_buffer_, *backend_, backend_buffer_, config.proxy.max_message_size, stats_);
-  const auto outcome = co_await relay.run();
-  std::string reason;
-  std::optional<SessionError> tell_client;
-  switch (outcome.end) {
-    case RelayEnd::client_terminated: reason = "client terminated"; break;
-    case RelayEnd::client_closed:
-      reason = shutting_down_ ? "pgrouter shutting down" : "client disconnected";
-      break;
-    case RelayEnd::client_protocol_error:
-      reason = "client protocol violation: " + std::string(protocol::describe(outcome.framing));
-      tell_client = SessionError::make(sqlstate::protocol_violation,
-                                       "invalid message from client: " + std::string(protocol::describe(outcome.framing)));
-      break;
-    case RelayEnd::backend_closed:
-      reason = shutting_down_ ? "pgrouter shutting down" : "backend closed the connection";
-      if (!shutting_down_) {
-        tell_client = SessionError::make(sqlstate::connection_failure,
-                                         "server closed the connection unexpectedly", "Backend " + backend_name_ + ".");
-      }
-      break;
-    case RelayEnd::backend_protocol_error:
-      reason = "backend protocol violation";
-      tell_client = SessionError::make(sqlstate::protocol_violation, "invalid message from backend " + backend_name_);
-      break;
-  }
+awaitable<void> ClientSession::serve() {
+  SessionIdentity identity;
+  identity.tag = tag_;
+  identity.parameters = parameters_;
+  identity.credentials = credentials_;
+  identity.cancel_key = *cancel_key_;
+  identity.read_only_port = read_only_port_;
+  SessionLoop loop(worker_, client_, client_buffer_, std::move(identity), stats_);
+  loop.adopt(login_node_, std::move(*login_));
+  login_.reset();
+  loop_ = &loop;
+  auto outcome = co_await loop.run();
+  loop_ = nullptr;
   if (shutting_down_) {
-    tell_client = SessionError::make(sqlstate::admin_shutdown, "terminating connection due to administrator command");
+    outcome.reason = "pgrouter shutting down";
+    outcome.tell_client = SessionError::make(sqlstate::admin_shutdown, "terminating connection due to administrator command");
   }
-  error_code ec;
-  backend_->close(ec);
-  const bool client_gone = outcome.end == RelayEnd::client_closed && !shutting_down_;
-  if (tell_client && outcome.client_at_boundary && !client_gone) co_await send_fatal(*tell_client);
-  finish(reason);
+  const bool client_gone = outcome.end == SessionEnd::client_closed && !shutting_down_;
+  if (outcome.tell_client && !client_gone) {
+    error_code ec;
+    client_.non_blocking(false, ec);
+    co_await send_fatal(*outcome.tell_client);
+  }
+  finish(outcome.reason);
 }
 
 void ClientSession::finish(std::string_view reason) {
@@ -301,9 +323,9 @@ void ClientSession::finish(std::string_view reason) {
             stats_.backend_bytes, " bytes");
 }
 
-awaitable<void> run_client_session(Worker& worker, tcp::socket client) {
+awaitable<void> run_client_session(Worker& worker, tcp::socket client, bool read_only_port) {
   const auto id = worker.shared().next_session_id.fetch_add(1, std::memory_order_relaxed);
-  ClientSession session(worker, std::move(client), id);
+  ClientSession session(worker, std::move(client), id, read_only_port);
   try {
     co_await session.run();
   } catch (const std::exception& e) {

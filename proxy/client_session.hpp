@@ -15,7 +15,7 @@
 #include "proxy/asio.hpp"
 #include "proxy/backend_login.hpp"
 #include "proxy/credentials.hpp"
-#include "proxy/relay.hpp"
+#include "proxy/session_loop.hpp"
 #include "proxy/session_error.hpp"
 #include "proxy/stream_buffer.hpp"
 
@@ -25,7 +25,7 @@ class Worker;
 
 class ClientSession {
  public:
-  ClientSession(Worker& worker, tcp::socket client, std::uint64_t id);
+  ClientSession(Worker& worker, tcp::socket client, std::uint64_t id, bool read_only_port);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -44,14 +44,20 @@ class ClientSession {
   awaitable<void> forward_cancel(const protocol::CancelRequest& request);
   awaitable<LoginResult> authenticate(const protocol::StartupMessage& startup);
   awaitable<std::optional<BackendEndpoint>> wait_for_primary(std::chrono::milliseconds limit);
+  // The node the session logs in through: the primary (a standby on the read-only port, or
+  // when no primary appears in time), as an index into the view.
+  awaitable<std::optional<std::size_t>> choose_login_node();
   awaitable<std::optional<SessionError>> open_backend(const BackendCredentials& credentials);
-  awaitable<void> relay_until_done();
+  awaitable<void> serve();
   awaitable<void> send_fatal(const SessionError& error);
   void finish(std::string_view reason);
 
   Worker& worker_;
   tcp::socket client_;
-  std::optional<tcp::socket> backend_;
+  std::optional<BackendLogin> login_;
+  std::size_t login_node_ = 0;
+  BackendCredentials credentials_;
+  SessionLoop* loop_ = nullptr;  // while serving
   std::uint64_t id_;
   std::string tag_;
   std::string peer_;
@@ -59,17 +65,17 @@ class ClientSession {
   std::string database_;
   StartupParameters parameters_;
   StreamBuffer client_buffer_;
-  StreamBuffer backend_buffer_;
   std::optional<protocol::CancelRequest> cancel_key_;
   std::string backend_name_;
-  RelayStats stats_;
+  SessionStats stats_;
   std::chrono::steady_clock::time_point started_;
   bool counted_ = false;
   bool shutting_down_ = false;
   bool logged_in_ = false;
+  bool read_only_port_ = false;
 };
 
 // Spawned by the listener on the worker that owns `client`.
-awaitable<void> run_client_session(Worker& worker, tcp::socket client);
+awaitable<void> run_client_session(Worker& worker, tcp::socket client, bool read_only_port);
 
 }  // namespace pgr::proxy

@@ -12,7 +12,7 @@ namespace pgr::proxy {
 Listener::Listener(asio::io_context& main, std::vector<std::unique_ptr<Worker>>& workers)
     : main_(main), workers_(workers) {}
 
-std::optional<std::string> Listener::open(const conf::ListenAddress& address) {
+std::optional<std::string> Listener::open(const conf::ListenAddress& address, bool read_only) {
   const std::string where = address.host + ":" + std::to_string(address.port);
   error_code ec;
   auto host = address.host == "localhost" ? std::string("127.0.0.1") : address.host;
@@ -25,23 +25,23 @@ std::optional<std::string> Listener::open(const conf::ListenAddress& address) {
   if (!ec) acceptor->bind(endpoint, ec);
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return where + ": " + ec.message();
-  log::info("listening on ", where);
-  acceptors_.push_back(std::move(acceptor));
+  log::info("listening on ", where, read_only ? " (read-only: standbys only)" : "");
+  acceptors_.emplace_back(std::move(acceptor), read_only);
   return std::nullopt;
 }
 
 void Listener::start() {
-  for (auto& acceptor : acceptors_) {
-    asio::co_spawn(main_, accept_loop(*acceptor), asio::detached);
+  for (auto& [acceptor, read_only] : acceptors_) {
+    asio::co_spawn(main_, accept_loop(*acceptor, read_only), asio::detached);
   }
 }
 
 void Listener::close() {
   error_code ec;
-  for (auto& acceptor : acceptors_) acceptor->close(ec);
+  for (auto& entry : acceptors_) entry.first->close(ec);
 }
 
-awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
+awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor, bool read_only) {
   asio::steady_timer backoff(main_);
   for (;;) {
     Worker& worker = *workers_[next_worker_];
@@ -56,7 +56,7 @@ awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
     }
     next_worker_ = (next_worker_ + 1) % workers_.size();
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(worker.context(), run_client_session(worker, std::move(socket)), asio::detached);
+    asio::co_spawn(worker.context(), run_client_session(worker, std::move(socket), read_only), asio::detached);
   }
 }
 

@@ -19,16 +19,17 @@ class Listener {
   Listener(asio::io_context& main, std::vector<std::unique_ptr<Worker>>& workers);
 
   // Binds and listens; on failure returns the reason ("127.0.0.1:5432: Address already in use").
-  std::optional<std::string> open(const conf::ListenAddress& address);
+  // Sessions accepted on a read-only address use standbys only.
+  std::optional<std::string> open(const conf::ListenAddress& address, bool read_only);
   void start();
   void close();
 
  private:
-  awaitable<void> accept_loop(tcp::acceptor& acceptor);
+  awaitable<void> accept_loop(tcp::acceptor& acceptor, bool read_only);
 
   asio::io_context& main_;
   std::vector<std::unique_ptr<Worker>>& workers_;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  std::vector<std::pair<std::unique_ptr<tcp::acceptor>, bool>> acceptors_;  // acceptor, read-only
   std::size_t next_worker_ = 0;
 };
 

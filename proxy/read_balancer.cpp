@@ -23,10 +23,13 @@ ReadRefusal standby_refusal(const health::ClusterView& view, const health::NodeV
   if (node.role != health::NodeRole::standby) return ReadRefusal::not_standby;
   if (node.status != health::NodeStatus::up) return ReadRefusal::down;
   if (node.weight <= 0.0) return ReadRefusal::zero_weight;
-  if (policy.max_lag_bytes || policy.max_lag) {
-    if (!node.lag_bytes || !node.lag) return ReadRefusal::lag_unknown;
-    if (policy.max_lag_bytes && *node.lag_bytes > *policy.max_lag_bytes) return ReadRefusal::too_far_behind;
-    if (policy.max_lag && *node.lag > *policy.max_lag) return ReadRefusal::too_far_behind;
+  if (policy.max_lag_bytes) {
+    if (!node.lag_bytes) return ReadRefusal::lag_unknown;
+    if (*node.lag_bytes > *policy.max_lag_bytes) return ReadRefusal::too_far_behind;
+  }
+  if (policy.max_lag) {
+    if (!node.lag) return ReadRefusal::lag_unknown;
+    if (*node.lag > *policy.max_lag) return ReadRefusal::too_far_behind;
   }
   if (session_writes != nullptr && !session_writes->allows(view, node)) {
     return ReadRefusal::not_fresh_for_session;
@@ -35,7 +38,9 @@ ReadRefusal standby_refusal(const health::ClusterView& view, const health::NodeV
 }
 
 ReadChoice choose_reader(const health::ClusterView& view, const ReadPolicy& policy,
-                         ReadYourWrites* session_writes, double random01) {
+                         ReadYourWrites* session_writes, double random01,
+                         const std::vector<bool>& excluded) {
+  const auto is_excluded = [&](std::size_t i) { return i < excluded.size() && excluded[i]; };
   struct Candidate {
     std::size_t index;
     double weight;
@@ -43,12 +48,14 @@ ReadChoice choose_reader(const health::ClusterView& view, const ReadPolicy& poli
   std::vector<Candidate> candidates;
   double total = 0;
   for (const auto& node : view.nodes) {
+    if (is_excluded(node.index)) continue;
     if (standby_refusal(view, node, policy, session_writes) != ReadRefusal::none) continue;
     candidates.push_back({node.index, node.weight});
     total += node.weight;
   }
   const health::NodeView* primary = view.primary_node();
-  const bool primary_usable = primary != nullptr && primary->status != health::NodeStatus::down;
+  const bool primary_usable =
+      primary != nullptr && primary->status != health::NodeStatus::down && !is_excluded(primary->index);
   if (candidates.empty()) {
     if (!primary_usable) return {};
     return {primary->index, true};

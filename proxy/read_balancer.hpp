@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "health/cluster_view.hpp"
 #include "proxy/read_your_writes.hpp"
@@ -36,7 +37,9 @@ struct ReadChoice {
 };
 
 // Weighted choice; `random01` in [0, 1) comes from the caller so the choice is testable.
+// `excluded[i]` removes node i from the choice (shorter vector: none excluded).
 ReadChoice choose_reader(const health::ClusterView& view, const ReadPolicy& policy,
-                         ReadYourWrites* session_writes, double random01);
+                         ReadYourWrites* session_writes, double random01,
+                         const std::vector<bool>& excluded = {});
 
 }  // namespace pgr::proxy

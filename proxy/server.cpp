@@ -26,6 +26,7 @@ std::string random_secret() {
 Server::Server(std::shared_ptr<const conf::Config> config) {
   shared_.config = std::move(config);
   shared_.mock_secret = random_secret();
+  shared_.route_counters = std::vector<NodeRouteCounters>(shared_.config->backends.size());
 }
 
 Server::~Server() = default;
@@ -39,7 +40,13 @@ int Server::run() {
 
   Listener listener(main_, workers_);
   for (const auto& address : config.proxy.listen) {
-    if (auto err = listener.open(address)) {
+    if (auto err = listener.open(address, false)) {
+      log::error("could not listen on ", *err);
+      return 1;
+    }
+  }
+  for (const auto& address : config.proxy.read_only_listen) {
+    if (auto err = listener.open(address, true)) {
       log::error("could not listen on ", *err);
       return 1;
     }

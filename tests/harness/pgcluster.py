@@ -497,6 +497,27 @@ class Cluster:
                 time.sleep(0.05)
         return lsn
 
+    def set_apply_delay(self, name: str, delay: str | None) -> None:
+        """Set (or with None reset) recovery_min_apply_delay on one running standby at run
+        time (ALTER SYSTEM + reload); the other nodes are untouched."""
+        node = self.node(name)
+        if not node.is_standby:
+            raise HarnessError(f"{name} is not a standby")
+        if delay is None:
+            node.sql("ALTER SYSTEM RESET recovery_min_apply_delay")
+        else:
+            node.sql(f"ALTER SYSTEM SET recovery_min_apply_delay = {conf_quote(delay)}")
+        node.sql("SELECT pg_reload_conf()")
+        want = (self.apply_delay.get(name) or "0") if delay is None else None
+        deadline = time.monotonic() + 10
+        while True:
+            got = node.sql_value("SHOW recovery_min_apply_delay")
+            if (want is not None and got == want) or (want is None and got not in ("0", None)):
+                return
+            if time.monotonic() > deadline:
+                raise HarnessError(f"{name}: recovery_min_apply_delay is {got} after reload")
+            time.sleep(0.05)
+
     # -- roles and pgrouter
 
     def create_role(self, name: str, password: str, encryption: str = "scram-sha-256",

@@ -52,14 +52,20 @@ def render_pgrouter_toml(*, port: int, backends: list[tuple[str, str, int]],
                          workers: int = 2, max_client_connections: int = 1000,
                          log_level: str = "info", client_login_timeout: str = "10s",
                          health_period: str = "1s", health_timeout: str = "2s",
-                         extra: str = "") -> str:
+                         extra: str = "", proxy_extra: str = "",
+                         backend_extra: dict[str, str] | None = None) -> str:
     """The pgrouter config for one listener on 127.0.0.1:port in front of `backends`
-    ((name, host, port) tuples, the first being the primary)."""
+    ((name, host, port) tuples, the first being the primary). proxy_extra: TOML lines added
+    to [proxy] (e.g. read_only_listen); backend_extra: backend name -> TOML lines added to
+    that [[backends]] table (e.g. "weight = 3")."""
     out = ["# written by tests/harness/pgcluster.py", "[proxy]",
            f"listen = [{_toml_str(f'127.0.0.1:{port}')}]", f"workers = {workers}",
            f"max_client_connections = {max_client_connections}",
            f"log_level = {_toml_str(log_level)}",
-           f"client_login_timeout = {_toml_str(client_login_timeout)}", "", "[auth]",
+           f"client_login_timeout = {_toml_str(client_login_timeout)}"]
+    if proxy_extra:
+        out.append(proxy_extra.strip())
+    out += ["", "[auth]",
            f"method = {_toml_str(method)}"]
     if auth_file is not None:
         out.append(f"auth_file = {_toml_str(auth_file)}")
@@ -73,6 +79,8 @@ def render_pgrouter_toml(*, port: int, backends: list[tuple[str, str, int]],
     for name, host, bport in backends:
         out += ["", "[[backends]]", f"name = {_toml_str(name)}", f"host = {_toml_str(host)}",
                 f"port = {bport}"]
+        if backend_extra and backend_extra.get(name):
+            out.append(backend_extra[name].strip())
     if extra:
         out += ["", extra.strip()]
     return "\n".join(out) + "\n"
@@ -100,7 +108,10 @@ class PgRouter:
     max_client_connections, backends (Nodes; default: all, primary first), extra (TOML
     appended verbatim after the last [[backends]]: start it with a [table] header),
     ready_login ((user, password, db) used to wait for readiness; None = wait only for the
-    TCP port), env (extra environment).
+    TCP port), env (extra environment), health_period/health_timeout ([health_check]),
+    proxy_extra (TOML lines added to [proxy]), backend_extra (backend name -> TOML lines added
+    to its [[backends]] table, e.g. {"node2": "weight = 3"}), read_only_listen (also listen on
+    a second free port, .ro_port, as proxy.read_only_listen).
     stop() asserts a clean exit (code 0 after SIGTERM, no sanitizer report in the log)."""
 
     def __init__(self, cluster: Cluster, *, name: str = "pgrouter",
@@ -110,7 +121,9 @@ class PgRouter:
                  max_client_connections: int = 1000, backends: list[Node] | None = None,
                  extra: str = "", ready_login: tuple[str, str, str] | None = ("app", "app", "app"),
                  client_login_timeout: str = "10s", env: dict | None = None,
-                 ready_timeout: float | None = None):
+                 ready_timeout: float | None = None, health_period: str = "1s",
+                 health_timeout: str = "2s", proxy_extra: str = "",
+                 backend_extra: dict[str, str] | None = None, read_only_listen: bool = False):
         self.cluster = cluster
         self.name = name
         self.dir = cluster.base_dir
@@ -122,7 +135,12 @@ class PgRouter:
         self.opts = dict(method=method, auth_user=auth_user, auth_password=auth_password,
                          workers=workers, log_level=log_level,
                          max_client_connections=max_client_connections,
-                         client_login_timeout=client_login_timeout, extra=extra)
+                         client_login_timeout=client_login_timeout, extra=extra,
+                         health_period=health_period, health_timeout=health_timeout,
+                         backend_extra=backend_extra)
+        self.proxy_extra = proxy_extra
+        self.read_only_listen = read_only_listen
+        self.ro_port = 0  # the read_only_listen port (read_only_listen=True)
         self._backends = backends
         self.ready_login = ready_login
         self.env = env or {}
@@ -145,9 +163,15 @@ class PgRouter:
         return sorted(self.cluster.nodes, key=lambda n: n.is_standby)
 
     def write_config(self) -> None:
+        proxy_extra = self.proxy_extra
+        if self.read_only_listen:
+            self.ro_port = free_port()
+            proxy_extra = (f"read_only_listen = [{_toml_str(f'127.0.0.1:{self.ro_port}')}]\n"
+                           + proxy_extra)
         self.config_path.write_text(render_pgrouter_toml(
             port=self.port, backends=[(n.name, "127.0.0.1", n.port) for n in self.backends()],
-            auth_file=str(self.auth_file) if self.auth_file else None, **self.opts))
+            auth_file=str(self.auth_file) if self.auth_file else None,
+            proxy_extra=proxy_extra, **self.opts))
 
     def start(self) -> None:
         binary = pgrouter_bin()
@@ -230,6 +254,59 @@ class PgRouter:
     def connect(self, user: str = "app", password: str | None = "app", db: str = "app", **kw):
         import psycopg2  # noqa: PLC0415
         return psycopg2.connect(self.dsn(user, password, db, **kw))
+
+    def wait_reads_reach(self, ports: set[int], timeout: float = 15, port: int | None = None,
+                         required: bool = True, user: str = "app", password: str = "app",
+                         db: str = "app") -> dict[int, int]:
+        """Run `SELECT inet_server_port()` in one fresh autocommit session (that never writes)
+        until every node port in `ports` has served a read: pgrouter has probed the nodes and
+        balances reads over them. Returns the ports seen -> reads. Not `required`: give up
+        quietly after `timeout` (a fixture can then let each test's assertions fail)."""
+        seen: dict[int, int] = {}
+        deadline = time.monotonic() + timeout
+        conn = self.connect(user, password, db, **({"port": port} if port else {}))
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                while time.monotonic() < deadline:
+                    cur.execute("SELECT inet_server_port()")
+                    p = int(cur.fetchone()[0])
+                    seen[p] = seen.get(p, 0) + 1
+                    if set(ports) <= set(seen):
+                        return seen
+                    time.sleep(0.02)
+        finally:
+            conn.close()
+        if required:
+            raise HarnessError(f"{self.name}: reads did not reach {sorted(ports)} within "
+                               f"{timeout}s (served by {seen})")
+        return seen
+
+    def show(self, command: str = "SHOW POOL_NODES", user: str = "app",
+             password: str | None = "app", db: str = "app", port: int | None = None
+             ) -> list[dict[str, str | None]]:
+        """Run one simple query (e.g. SHOW POOL_NODES) over a fresh raw-protocol session;
+        rows as dicts column name -> text value, in column order. Raises pgwire.ServerError
+        on an error."""
+        import pgwire  # noqa: PLC0415 - the harness modules import each other lazily here
+
+        with pgwire.Conn("127.0.0.1", port or self.port) as c:
+            c.login(user, password, db)
+            c.send(pgwire.query_message(command))
+            columns: list[str] = []
+            rows: list[dict] = []
+            error = None
+            for t, payload in pgwire.read_until_ready(c):
+                if t == b"T":
+                    columns, rows = pgwire.decode_row_description(payload), []
+                elif t == b"D":
+                    rows.append(dict(zip(columns, pgwire.decode_data_row(payload))))
+                elif t == b"E":
+                    error = pgwire.ServerError(pgwire.parse_error_fields(payload))
+            c.send(pgwire.terminate_message())
+            if error:
+                raise error
+            return rows
 
     def log_text(self) -> str:
         try:

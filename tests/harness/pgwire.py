@@ -296,3 +296,92 @@ class ScramClient:
             raise ProtocolError(f"SCRAM server error: {attrs['e']}")
         if base64.b64decode(attrs["v"]) != self.server_signature:
             raise ProtocolError("SCRAM server signature mismatch")
+
+
+# -- extended query protocol (message builders and a reply reader) ----------------------------
+
+
+def _cstr(s: str) -> bytes:
+    return s.encode() + b"\0"
+
+
+def parse_message(name: str, sql: str, param_oids: tuple[int, ...] = ()) -> bytes:
+    payload = _cstr(name) + _cstr(sql) + struct.pack("!H", len(param_oids))
+    payload += b"".join(struct.pack("!I", o) for o in param_oids)
+    return message(b"P", payload)
+
+
+def bind_message(portal: str, statement: str, params: list[str | bytes | None] = (),
+                 result_formats: tuple[int, ...] = ()) -> bytes:
+    """Bind with text parameters (None = NULL)."""
+    payload = _cstr(portal) + _cstr(statement) + struct.pack("!H", 0)
+    payload += struct.pack("!H", len(params))
+    for p in params:
+        if p is None:
+            payload += struct.pack("!i", -1)
+        else:
+            b = p if isinstance(p, bytes) else str(p).encode()
+            payload += struct.pack("!i", len(b)) + b
+    payload += struct.pack("!H", len(result_formats))
+    payload += b"".join(struct.pack("!H", f) for f in result_formats)
+    return message(b"B", payload)
+
+
+def describe_message(kind: str, name: str) -> bytes:
+    """kind 'S' (statement) or 'P' (portal)."""
+    return message(b"D", kind.encode() + _cstr(name))
+
+
+def execute_message(portal: str = "", max_rows: int = 0) -> bytes:
+    return message(b"E", _cstr(portal) + struct.pack("!I", max_rows))
+
+
+def close_message(kind: str, name: str) -> bytes:
+    return message(b"C", kind.encode() + _cstr(name))
+
+
+def sync_message() -> bytes:
+    return message(b"S")
+
+
+def flush_message() -> bytes:
+    return message(b"H")
+
+
+def decode_data_row(payload: bytes) -> tuple:
+    """A DataRow's columns as str (text format) or None."""
+    n = struct.unpack("!H", payload[:2])[0]
+    pos, row = 2, []
+    for _ in range(n):
+        ln = struct.unpack("!i", payload[pos:pos + 4])[0]
+        pos += 4
+        if ln < 0:
+            row.append(None)
+        else:
+            row.append(payload[pos:pos + ln].decode())
+            pos += ln
+    return tuple(row)
+
+
+def decode_row_description(payload: bytes) -> list[str]:
+    """Column names of a RowDescription."""
+    n = struct.unpack("!H", payload[:2])[0]
+    pos, names = 2, []
+    for _ in range(n):
+        end = payload.index(b"\0", pos)
+        names.append(payload[pos:end].decode())
+        pos = end + 1 + 18
+    return names
+
+
+def read_until_ready(conn: "Conn") -> list[tuple[bytes, bytes]]:
+    """Every message up to and including the next ReadyForQuery (NoticeResponse and
+    ParameterStatus included). Raises ProtocolError at EOF."""
+    out = []
+    while True:
+        m = conn.recv_message()
+        if m is None:
+            raise ProtocolError(f"connection closed after {[t for t, _ in out]}")
+        out.append(m)
+        if m[0] == b"Z":
+            return out

@@ -85,7 +85,9 @@ def test_autocommit_and_transaction_blocks(router):
         rc = reader.cursor()
 
         def visible() -> list:
-            rc.execute(f"SELECT a FROM {t} ORDER BY a")
+            # Another session's view of committed data: read it on the primary (a standby
+            # may lag behind writes that are not this session's own).
+            rc.execute(f"/*NO LOAD BALANCE*/ SELECT a FROM {t} ORDER BY a")
             return [r[0] for r in rc.fetchall()]
 
         writer.autocommit = True

@@ -43,13 +43,25 @@ TEST(LagTracker, TimeLagIsMeasuredFromTheNewestFullyReplayedSample) {
   EXPECT_EQ(between->time, 2000ms);
 }
 
-TEST(LagTracker, StandbyBehindAllHistoryGetsAtLeastTheHistorySpan) {
+TEST(LagTracker, StandbyBehindAllHistoryHasAnUnknownTimeLag) {
   LagTracker tracker(3s);
   for (int s = 0; s <= 10; ++s) tracker.record_primary(at(std::chrono::seconds(s)), 1000u + 100u * static_cast<unsigned>(s));
   const auto lag = tracker.lag_of(at(10s), 10);
   ASSERT_TRUE(lag);
-  EXPECT_GE(lag->time, 3000ms);
+  EXPECT_EQ(lag->bytes, 2000u - 10u);
+  EXPECT_FALSE(lag->time) << "behind every sample kept: only a lower bound is known";
   EXPECT_LE(tracker.sample_count(), 5u) << "old samples are dropped";
+}
+
+// Just after start-up the history holds only fresh samples: a standby that has not replayed
+// the first one must not look fresh (its lag could be anything).
+TEST(LagTracker, StandbyBehindTheFirstSampleRightAfterStartIsUnknown) {
+  LagTracker tracker;
+  tracker.record_primary(at(0ms), 5000);
+  const auto lag = tracker.lag_of(at(20ms), 4000);
+  ASSERT_TRUE(lag);
+  EXPECT_EQ(lag->bytes, 1000u);
+  EXPECT_FALSE(lag->time);
 }
 
 TEST(LagTracker, ALowerPrimaryLsnRestartsHistory) {

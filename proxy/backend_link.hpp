@@ -1,0 +1,83 @@
+// One backend connection of a client session, and the replies the session still expects on
+// it. A session holds at most one link per node, opened lazily; every request it sends
+// produces one ResponseGroup, ended by ReadyForQuery. Groups are visible (the client's own
+// units: replies are relayed) or silent (settings replay, side transactions, closes of stale
+// statements: replies are dropped, errors logged).
+//
+// Thread rules: owned by one session, on its worker.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "health/cluster_view.hpp"
+#include "protocol/frame_scanner.hpp"
+#include "protocol/messages.hpp"
+#include "protocol/startup.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/route_planner.hpp"
+#include "proxy/socket_events.hpp"
+#include "proxy/stream_buffer.hpp"
+
+namespace pgr::proxy {
+
+struct ResponseGroup {
+  enum class Purpose : std::uint8_t { client, replay, side_begin, side_end };
+  Purpose purpose = Purpose::client;
+  bool sealed = false;     // its Query/Sync/FunctionCall went out: a ReadyForQuery ends it
+  bool saw_error = false;
+  std::string first_error;  // silent groups: for the log
+  std::string last_tag;     // the last CommandComplete tag
+  // One entry per Parse (Close) sent in this group, in order: true when pgrouter injected it
+  // and its ParseComplete (CloseComplete) must not reach the client.
+  std::deque<bool> parse_replies;
+  std::deque<bool> close_replies;
+  // Client groups.
+  bool wrote = false;                 // RouteDecision::writes
+  bool ends_transaction = false;
+  std::vector<std::string> settings;  // session-state SQL to record if the group succeeds
+  bool deallocates_all = false;
+
+  bool visible() const { return purpose == Purpose::client; }
+};
+
+struct BackendLink {
+  std::size_t node = 0;
+  std::string name;
+  std::string host;
+  std::uint16_t port = 0;
+  health::NodeRole role_at_open = health::NodeRole::unknown;
+  tcp::socket socket;
+  std::shared_ptr<Readiness> ready = std::make_shared<Readiness>();
+  StreamBuffer in;
+  protocol::FrameScanner scanner;
+  protocol::byte_buffer out;
+  std::size_t out_begin = 0;
+  protocol::CancelRequest backend_key;
+  std::deque<ResponseGroup> groups;
+  std::uint64_t applied_settings = 0;  // SettingsLog id applied here (0: fresh)
+  std::map<std::string, std::uint64_t, std::less<>> statements;  // name -> generation here
+  bool side_open = false;              // a silent read-only transaction is open here
+  std::uint32_t syncs_since_execute = 0;  // see the COPY note in session_loop.cpp
+  std::optional<protocol::ErrorFields> fatal;  // a FATAL the backend sent before closing
+  bool eof = false;
+  bool streaming_to_client = false;  // a message from here is half-way to the client
+
+  BackendLink(tcp::socket s, const protocol::FrameScanner::Options& options)
+      : socket(std::move(s)), scanner(options) {}
+
+  std::size_t visible_outstanding() const {
+    std::size_t n = 0;
+    for (const auto& g : groups) n += g.visible() ? 1U : 0U;
+    return n;
+  }
+  std::size_t pending_out() const { return out.size() - out_begin; }
+};
+
+}  // namespace pgr::proxy

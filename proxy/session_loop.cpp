@@ -1,0 +1,1007 @@
+// The routed session loop (see session_loop.hpp).
+//
+// COPY note: in the extended protocol a server ignores Sync while it is in copy-in mode, and
+// libpq sends one Sync after Execute (before the data) and another after CopyDone. So the
+// Syncs a link received since its last Execute are not answered once the client ends the
+// copy; the loop un-counts them then, or it would wait for ReadyForQuery that never comes.
+#include "proxy/session_loop.hpp"
+
+#include <algorithm>
+
+#include "protocol/extended_query.hpp"
+#include "protocol/messages.hpp"
+#include "protocol/sqlstate.hpp"
+#include "proxy/show_commands.hpp"
+#include "proxy/worker.hpp"
+#include "support/log.hpp"
+
+namespace pgr::proxy {
+
+namespace {
+namespace sqlstate = protocol::sqlstate;
+using Kind = protocol::FrameEvent::Kind;
+using Purpose = ResponseGroup::Purpose;
+
+constexpr std::size_t k_read_chunk = 16 * 1024;
+// Back-pressure: stop reading from a side while what it sends cannot be written on.
+constexpr std::size_t k_max_pending_out = 256 * 1024;
+// An extended unit whose Sync has not arrived within this many buffered bytes is routed as it
+// is (to the primary, since the rest is unknown).
+constexpr std::size_t k_max_lookahead = 256 * 1024;
+constexpr auto k_primary_poll = std::chrono::milliseconds(50);
+
+protocol::FrameScanner::Options client_scanner_options(std::uint32_t max_message) {
+  protocol::FrameScanner::Options o;
+  o.direction = protocol::Direction::frontend;
+  o.max_message_length = max_message;
+  o.reject_unknown_types = true;
+  return o;
+}
+
+protocol::FrameScanner::Options backend_scanner_options() {
+  protocol::FrameScanner::Options o;
+  o.direction = protocol::Direction::backend;
+  o.max_message_length = protocol::k_large_message_limit;
+  o.reject_unknown_types = false;
+  return o;
+}
+
+void deliver_client_whole(protocol::FrameScanner& scanner) {
+  // Everything a router must look into arrives whole; CopyData may stream.
+  for (const char t : {'Q', 'P', 'B', 'D', 'E', 'C', 'S', 'H', 'F', 'X', 'c', 'f'}) scanner.deliver_whole(t);
+}
+
+void deliver_backend_whole(protocol::FrameScanner& scanner) {
+  for (const char t : {'Z', 'E', 'C', '1', '3', 'G', 'S', 'A', 'N', 'I', 'W'}) scanner.deliver_whole(t);
+}
+
+bool is_fatal(const protocol::ErrorFields& e) { return e.severity == "FATAL" || e.severity == "PANIC"; }
+
+// Combines the facts of one more statement of a unit into the unit's.
+void merge(UnitFacts& into, const UnitFacts& more) {
+  into.route = std::max(into.route, more.route);
+  into.kind = std::max(into.kind, more.kind);
+  if (more.begins_transaction) {
+    into.begins_transaction = true;
+    into.ends_transaction = false;
+  } else if (more.ends_transaction) {
+    into.ends_transaction = !into.begins_transaction;
+    into.begins_transaction = false;
+  }
+  into.read_only_transaction = into.read_only_transaction || more.read_only_transaction;
+  into.serializable_or_repeatable_read = into.serializable_or_repeatable_read || more.serializable_or_repeatable_read;
+  into.serializable = into.serializable || more.serializable;
+  into.savepoint = into.savepoint || more.savepoint;
+  into.pins_to_primary = into.pins_to_primary || more.pins_to_primary;
+  into.session_state = into.session_state || more.session_state;
+  into.hint_standby = into.hint_standby && more.hint_standby;
+  if (!into.required_node) into.required_node = more.required_node;
+}
+
+std::string_view sql_of(protocol::bytes_view body) {
+  auto sql = protocol::as_chars(body);
+  if (!sql.empty() && sql.back() == '\0') sql.remove_suffix(1);
+  return sql;
+}
+}  // namespace
+
+SessionLoop::SessionLoop(Worker& worker, tcp::socket& client, StreamBuffer& client_buffer, SessionIdentity identity,
+                         SessionStats& stats)
+    : worker_(worker),
+      client_(client),
+      client_in_(client_buffer),
+      identity_(std::move(identity)),
+      stats_(stats),
+      waker_(client.get_executor()),
+      client_scanner_(client_scanner_options(worker.shared().config->proxy.max_message_size)),
+      random_(std::random_device{}()) {
+  deliver_client_whole(client_scanner_);
+  const auto& config = *worker_.shared().config;
+  links_.resize(config.backends.size());
+  excluded_.assign(config.backends.size(), false);
+  excluded_at_.resize(config.backends.size());
+  write_functions_ = config.load_balance.write_functions;
+  classifier_options_.write_functions = write_functions_;
+}
+
+SessionLoop::~SessionLoop() = default;
+
+void SessionLoop::shutdown() {
+  shutting_down_ = true;
+  waker_.wake();
+}
+
+RoutingPolicy SessionLoop::policy() const {
+  const auto& lb = worker_.shared().config->load_balance;
+  RoutingPolicy p;
+  p.enabled = lb.enabled;
+  p.session_reader = lb.mode == conf::LoadBalanceMode::session;
+  p.reads_in_transactions = lb.transaction_reads == conf::TransactionReads::until_write;
+  p.read_your_writes = lb.read_your_writes;
+  p.read_only_port = identity_.read_only_port;
+  p.reads.primary_reads = lb.primary_reads;
+  p.reads.max_lag = lb.max_lag;
+  p.reads.max_lag_bytes = lb.max_lag_bytes;
+  return p;
+}
+
+void SessionLoop::adopt(std::size_t node, BackendLogin login) {
+  const auto& view = *worker_.view();
+  auto link = std::make_unique<BackendLink>(std::move(login.socket), backend_scanner_options());
+  deliver_backend_whole(link->scanner);
+  link->node = node;
+  link->name = view.nodes[node].name;
+  link->host = view.nodes[node].host;
+  link->port = view.nodes[node].port;
+  link->role_at_open = view.nodes[node].role;
+  link->in = std::move(login.buffer);
+  link->backend_key = login.backend_key;
+  client_status_ = login.transaction_status;
+  cancel_node_ = node;
+  routing_.last_node = node;
+  links_[node] = std::move(link);
+}
+
+void SessionLoop::end(SessionEnd how, std::string reason, std::optional<SessionError> tell) {
+  if (ended_) return;
+  ended_ = true;
+  outcome_.end = how;
+  outcome_.reason = std::move(reason);
+  outcome_.tell_client = std::move(tell);
+}
+
+// ---- the loop ----------------------------------------------------------------------------
+
+awaitable<LoopOutcome> SessionLoop::run() {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  error_code ec;
+  client_.non_blocking(true, ec);
+  for (auto& link : links_) {
+    if (link) link->socket.non_blocking(true, ec);
+  }
+  if (client_in_.data.size() < k_read_chunk) client_in_.reserve_unread(k_read_chunk);
+
+  while (!ended_) {
+    if (shutting_down_) {
+      end(SessionEnd::client_closed, "pgrouter shutting down",
+          SessionError::make(sqlstate::admin_shutdown, "terminating connection due to administrator command"));
+      break;
+    }
+    note_view_change();
+    bool progress = true;
+    while (progress && !ended_) {
+      progress = false;
+      if (client_ready_->readable && client_out_.size() - client_out_begin_ < k_max_pending_out) {
+        progress = read_client() || progress;
+      }
+      for (std::size_t i = 0; i < links_.size() && !ended_; ++i) {
+        auto* link = links_[i].get();
+        if (link == nullptr) continue;
+        if (link->ready->readable && client_out_.size() - client_out_begin_ < k_max_pending_out) {
+          progress = read_link(*link) || progress;
+        }
+        if (link_for(i) != nullptr) progress = process_link_input(*links_[i]) || progress;
+      }
+      if (ended_) break;
+      progress = (co_await process_client_input()) || progress;
+      if (ended_) break;
+      progress = flush_client() || progress;
+      for (std::size_t i = 0; i < links_.size(); ++i) {
+        if (auto* link = links_[i].get()) progress = flush_link(*link) || progress;
+      }
+    }
+    if (ended_) break;
+    arm_waits();
+    if (wake_at_) {
+      const auto at = *wake_at_;
+      wake_at_.reset();
+      co_await waker_.wait(at);
+    } else {
+      co_await waker_.wait();
+    }
+  }
+
+  // Tell the client (if its stream allows), then let every wait come back before the sockets'
+  // states go away.
+  flush_client();
+  client_.cancel(ec);
+  for (auto& link : links_) {
+    if (link) link->socket.close(ec);
+  }
+  for (auto& link : retired_) link->socket.close(ec);
+  while (waker_.outstanding() > 0) co_await waker_.wait();
+  co_return outcome_;
+}
+
+void SessionLoop::arm_waits() {
+  const bool client_room = client_out_.size() - client_out_begin_ < k_max_pending_out;
+  bool links_room = true;
+  for (auto& link : links_) {
+    if (link && link->pending_out() >= k_max_pending_out) links_room = false;
+  }
+  if (!client_eof_ && links_room) waker_.arm_read(client_, client_ready_);
+  if (client_out_.size() > client_out_begin_ && !client_ready_->writable) waker_.arm_write(client_, client_ready_);
+  for (auto& link : links_) {
+    if (!link) continue;
+    if (client_room && !link->eof) waker_.arm_read(link->socket, link->ready);
+    if (link->pending_out() > 0 && !link->ready->writable) waker_.arm_write(link->socket, link->ready);
+  }
+  // Retired links: their waits were cancelled; drop them once those came back.
+  std::erase_if(retired_, [](const auto& l) { return !l->ready->read_armed && !l->ready->write_armed; });
+}
+
+bool SessionLoop::read_client() {
+  error_code ec;
+  const auto wanted = client_scanner_.next(client_in_.unread()).wanted;
+  const auto status = read_available(client_, client_in_, *client_ready_, wanted, k_read_chunk, ec);
+  if (status == IoStatus::closed) {
+    client_eof_ = true;
+    client_ready_->readable = false;
+    return true;
+  }
+  return status == IoStatus::progress;
+}
+
+bool SessionLoop::read_link(BackendLink& link) {
+  error_code ec;
+  const auto wanted = link.scanner.next(link.in.unread()).wanted;
+  const auto status = read_available(link.socket, link.in, *link.ready, wanted, k_read_chunk, ec);
+  if (status == IoStatus::closed) {
+    link.eof = true;
+    link.ready->readable = false;
+    return true;
+  }
+  return status == IoStatus::progress;
+}
+
+bool SessionLoop::flush_client() {
+  if (client_out_.size() == client_out_begin_) return false;
+  const auto before = client_out_begin_ + client_out_.size();
+  error_code ec;
+  const auto pending = client_out_.size() - client_out_begin_;
+  if (!write_available(client_, client_out_, client_out_begin_, *client_ready_, ec)) {
+    client_out_.clear();
+    client_out_begin_ = 0;
+    end(SessionEnd::client_closed, "client disconnected");
+    return true;
+  }
+  const auto left = client_out_.size() - client_out_begin_;
+  stats_.backend_bytes += pending - left;
+  return before != client_out_begin_ + client_out_.size();
+}
+
+bool SessionLoop::flush_link(BackendLink& link) {
+  if (link.pending_out() == 0) return false;
+  const auto pending = link.pending_out();
+  error_code ec;
+  if (!write_available(link.socket, link.out, link.out_begin, *link.ready, ec)) {
+    link.eof = true;  // process_link_input fails it
+    return true;
+  }
+  stats_.client_bytes += pending - link.pending_out();
+  return pending != link.pending_out();
+}
+
+void SessionLoop::note_view_change() {
+  const auto& view = *worker_.view();
+  if (view.generation == view_generation_) return;
+  view_generation_ = view.generation;
+  for (std::size_t i = 0; i < excluded_.size() && i < view.nodes.size(); ++i) {
+    // A node excluded after a failure comes back once a probe newer than the failure saw it up.
+    if (excluded_[i] && view.nodes[i].status == health::NodeStatus::up && view.nodes[i].last_probe > excluded_at_[i]) {
+      excluded_[i] = false;
+    }
+  }
+  for (std::size_t i = 0; i < links_.size() && i < view.nodes.size(); ++i) {
+    auto* link = links_[i].get();
+    if (link == nullptr || !link->groups.empty()) continue;
+    const auto& node = view.nodes[i];
+    // An idle link to a node that went down or changed role (a promoted standby, a fenced
+    // old primary) is closed quietly; the next unit opens a fresh one where the view says.
+    if (node.status == health::NodeStatus::down || node.role != link->role_at_open) {
+      log::info(identity_.tag, ": closing idle link to ", link->name, " (node now ", health::to_string(node.role), ", ",
+                health::to_string(node.status), ")");
+      forget_node(routing_, i);
+      error_code ec;
+      link->socket.close(ec);
+      retired_.push_back(std::move(links_[i]));
+      if (copy_link_ == i) copy_link_.reset();
+    }
+  }
+}
+
+// ---- backend replies -----------------------------------------------------------------------
+
+bool SessionLoop::process_link_input(BackendLink& link) {
+  bool progress = false;
+  const std::size_t node = link.node;
+  for (;;) {
+    if (client_out_.size() - client_out_begin_ >= k_max_pending_out) return progress;
+    const auto unread = link.in.unread();
+    const auto event = link.scanner.next(unread);
+    if (event.kind == Kind::need_more) {
+      if (link.eof) {
+        fail_link(node, link.fatal ? link.fatal->message : "server closed the connection unexpectedly");
+        return true;
+      }
+      return progress;
+    }
+    if (event.kind == Kind::error) {
+      fail_link(node, "invalid message from the server");
+      return true;
+    }
+    progress = true;
+    ResponseGroup* group = link.groups.empty() ? nullptr : &link.groups.front();
+    if (event.kind == Kind::partial) {
+      // A large streamed message (DataRow, CopyData, ...): always part of a group.
+      if (group != nullptr && group->visible()) {
+        client_out_.insert(client_out_.end(), unread.begin(), unread.begin() + static_cast<std::ptrdiff_t>(event.consumed));
+        client_mid_message_ = !event.ends_message;
+        link.streaming_to_client = !event.ends_message;
+      }
+      link.in.begin += event.consumed;
+      continue;
+    }
+    const auto framed = unread.first(event.consumed);
+    const auto body = framed.subspan(5);
+    bool forward = group != nullptr && group->visible();
+    switch (event.type) {
+      case 'Z': {
+        const auto status = protocol::parse_ready_for_query(body);
+        if (!status || group == nullptr) {
+          fail_link(node, "unexpected ReadyForQuery from the server");
+          return true;
+        }
+        if (forward) {
+          client_out_.insert(client_out_.end(), framed.begin(), framed.end());
+          client_status_ = *status;
+        }
+        link.in.begin += event.consumed;
+        finish_group(link, *status);
+        continue;
+      }
+      case 'E': {
+        auto fields = protocol::parse_error_response(body);
+        if (fields && is_fatal(*fields)) {
+          // The server is closing this connection; the loop reports it when the EOF comes,
+          // and only to units in flight here.
+          log::info(identity_.tag, ": ", link.name, " sent FATAL ", fields->sqlstate, " ", fields->message);
+          link.fatal = std::move(fields);
+          forward = false;
+          break;
+        }
+        if (group != nullptr) {
+          group->saw_error = true;
+          if (!group->visible() && group->first_error.empty() && fields) {
+            group->first_error = fields->sqlstate + " " + fields->message;
+          }
+        }
+        break;
+      }
+      case '1':
+        if (group != nullptr && !group->parse_replies.empty()) {
+          if (group->parse_replies.front()) forward = false;
+          group->parse_replies.pop_front();
+        }
+        break;
+      case '3':
+        if (group != nullptr && !group->close_replies.empty()) {
+          if (group->close_replies.front()) forward = false;
+          group->close_replies.pop_front();
+        }
+        break;
+      case 'C':
+        if (group != nullptr) {
+          if (const auto tag = protocol::parse_command_complete(body)) group->last_tag = std::string(*tag);
+        }
+        break;
+      case 'A':
+        forward = true;  // notifications are the session's, whichever group is running
+        break;
+      case 'N':
+        forward = group == nullptr || group->visible();
+        break;
+      case 'S':
+        // ParameterStatus outside the client's own units (a promoted standby's in_hot_standby,
+        // a reload elsewhere) describes a backend, not the session: not relayed.
+        break;
+      default:
+        if (group == nullptr) {
+          fail_link(node, "unexpected message from the server between requests");
+          return true;
+        }
+        break;
+    }
+    if (forward) client_out_.insert(client_out_.end(), framed.begin(), framed.end());
+    if (link_for(node) == nullptr) return true;  // failed above
+    link.in.begin += event.consumed;
+  }
+}
+
+bool SessionLoop::any_visible_outstanding() const {
+  for (const auto& link : links_) {
+    if (link && link->visible_outstanding() > 0) return true;
+  }
+  return false;
+}
+
+void SessionLoop::finish_group(BackendLink& link, char status) {
+  ResponseGroup group = std::move(link.groups.front());
+  link.groups.pop_front();
+  if (!group.visible()) {
+    if (group.saw_error) {
+      log::warn(identity_.tag, ": on ", link.name, ", pgrouter's own ",
+                group.purpose == Purpose::replay ? "replay of a session setting" : "transaction statement",
+                " failed: ", group.first_error);
+    }
+    if (group.purpose == Purpose::side_end) link.side_open = false;
+    return;
+  }
+  const bool last = !any_visible_outstanding();
+  // A unit that failed, or a transaction that ended in ROLLBACK, committed nothing.
+  const bool committed = !group.saw_error && group.last_tag != "ROLLBACK";
+  on_unit_finished(routing_, link.node, status, last, group.wrote, committed, std::chrono::system_clock::now());
+
+  // Session settings: recorded only once they succeeded (and, inside a transaction, held
+  // until it commits: SET is transactional).
+  if (!group.saw_error && !group.settings.empty()) {
+    if (status == 'I') {
+      const bool current = link.applied_settings == settings_.last_id() || settings_.last_id() == 0;
+      std::uint64_t id = 0;
+      for (const auto& sql : group.settings) id = settings_.record(sql);
+      if (current) link.applied_settings = id;
+      if (group.deallocates_all) {
+        prepared_.clear();
+        link.statements.clear();
+      }
+    } else {
+      for (const auto& sql : group.settings) settings_.hold(sql);
+    }
+  }
+  if (group.ends_transaction || (status == 'I' && routing_.txn == TxnMode::none)) {
+    if (status == 'I') {
+      if (group.last_tag == "COMMIT") settings_.commit_held();
+      else if (group.ends_transaction) settings_.drop_held();
+      portals_.clear();
+    }
+  }
+  if (status == 'I') close_side_transaction();
+}
+
+void SessionLoop::fail_link(std::size_t node, std::string_view reason) {
+  auto owned = std::move(links_[node]);
+  if (!owned) return;
+  BackendLink& link = *owned;
+  log::warn(identity_.tag, ": lost backend ", link.name, " (", reason, ")");
+  if (const auto& report = worker_.shared().report_backend_failure) report(node, std::string(reason));
+  excluded_[node] = true;
+  excluded_at_[node] = std::chrono::system_clock::now();
+  const bool lost_transaction = forget_node(routing_, node);
+
+  if (link.streaming_to_client) {
+    // Half a message is already with the client: its stream cannot be repaired.
+    end(SessionEnd::backend_closed, "backend " + link.name + " failed in the middle of a reply");
+  } else {
+    protocol::ErrorFields error;
+    error.sqlstate = link.fatal ? link.fatal->sqlstate : std::string(sqlstate::connection_failure);
+    error.message = link.fatal ? link.fatal->message : "server closed the connection unexpectedly";
+    error.detail = "pgrouter lost its connection to backend " + link.name + "; the session continues.";
+    const char status = lost_transaction ? 'I' : (routing_.txn != TxnMode::none ? 'E' : 'I');
+    for (auto& group : link.groups) {
+      if (!group.visible()) continue;
+      if (group.wrote && routing_.unconfirmed_writes > 0) --routing_.unconfirmed_writes;
+      protocol::write_error_response(client_out_, error);
+      if (group.sealed) {
+        protocol::write_ready_for_query(client_out_, status);
+        client_status_ = status;
+      } else {
+        discard_until_sync_ = true;  // the rest of this unit is dropped, its Sync answered
+      }
+    }
+    if (status == 'E' && routing_.txn != TxnMode::none) routing_.txn_failed = true;
+  }
+  if (unit_link_ == node) unit_link_.reset();
+  if (copy_link_ == node) copy_link_.reset();
+  if (cancel_node_ == node) cancel_node_.reset();
+  error_code ec;
+  link.socket.close(ec);
+  retired_.push_back(std::move(owned));
+}
+
+// ---- client units --------------------------------------------------------------------------
+
+bool SessionLoop::other_links_busy(std::size_t node) const {
+  for (const auto& link : links_) {
+    if (link && link->node != node && link->visible_outstanding() > 0) return true;
+  }
+  return false;
+}
+
+// Facts of the unit starting at the front of the client buffer. Extended units are looked at
+// up to their Sync (or Flush); if it has not arrived yet, the caller reads more first.
+SessionLoop::Gather SessionLoop::gather_facts(char first_type, UnitFacts& facts) {
+  auto unread = client_in_.unread();
+  if (first_type == 'Q') {
+    const auto msg = protocol::view_message(unread.first(5 + protocol::ByteReader(unread.subspan(1, 4)).u32() - 4));
+    facts = unit_facts(protocol::classify_sql(sql_of(msg->body), classifier_options_));
+    return Gather::ready;
+  }
+  if (first_type == 'F') {
+    facts = UnitFacts{};
+    facts.route = protocol::Route::primary;
+    facts.kind = protocol::StatementKind::unknown;
+    return Gather::ready;
+  }
+  // Extended: walk whole messages without consuming them.
+  protocol::FrameScanner scanner(client_scanner_options(worker_.shared().config->proxy.max_message_size));
+  deliver_client_whole(scanner);
+  std::size_t at = 0;
+  bool complete = false;
+  bool any = false;
+  UnitFacts combined;
+  combined.hint_standby = true;
+  std::map<std::string, std::string_view, std::less<>> parsed_here;  // statement -> sql in this unit
+  const auto add = [&](const UnitFacts& f) {
+    if (!any) {
+      combined = f;
+      any = true;
+    } else {
+      merge(combined, f);
+    }
+  };
+  while (at < unread.size() && at < k_max_lookahead) {
+    const auto event = scanner.next(unread.subspan(at));
+    if (event.kind != Kind::message) break;  // need more, a streamed message, or an error
+    const auto body = unread.subspan(at + 5, event.consumed - 5);
+    at += event.consumed;
+    const char type = event.type;
+    if (type == 'P') {
+      if (const auto head = protocol::parse_parse_head(body)) {
+        parsed_here[std::string(head->statement)] = head->sql;
+        // A Parse alone prepares; what it would do decides nothing until it is bound, but a
+        // unit of Parses only still has to run somewhere: let its SQL choose.
+        auto f = unit_facts(protocol::classify_sql(head->sql, classifier_options_));
+        f.begins_transaction = f.ends_transaction = false;
+        if (!any) add(f);
+      }
+    } else if (type == 'B') {
+      if (const auto head = protocol::parse_bind_head(body)) {
+        if (const auto it = parsed_here.find(head->statement); it != parsed_here.end()) {
+          add(unit_facts(protocol::classify_sql(it->second, classifier_options_)));
+        } else if (const auto* statement = prepared_.find(head->statement)) {
+          add(unit_facts(statement->facts));
+        } else {
+          UnitFacts unknown;
+          unknown.route = protocol::Route::primary;
+          unknown.kind = protocol::StatementKind::unknown;
+          add(unknown);
+        }
+      }
+    } else if (type == 'E' || (type == 'D' || type == 'C')) {
+      std::optional<std::string_view> portal;
+      if (type == 'E') portal = protocol::parse_execute_portal(body);
+      else if (const auto ref = protocol::parse_target_ref(body); ref && ref->kind == 'P') portal = ref->name;
+      if (portal) {
+        if (const auto it = portals_.find(*portal); it != portals_.end()) {
+          UnitFacts f;
+          f.required_node = it->second;
+          add(f);
+        }
+      }
+    } else if (type == 'Q' || type == 'F' || type == 'X') {
+      complete = true;  // a new unit starts: this one ends here without a Sync
+      break;
+    }
+    if (type == 'S' || type == 'H') {
+      complete = true;
+      break;
+    }
+  }
+  if (!complete && at < k_max_lookahead && !client_eof_) return Gather::need_more;
+  if (!complete) {
+    // Not all of it is known: only the primary can be trusted with the rest.
+    combined.route = protocol::Route::primary;
+    combined.kind = protocol::StatementKind::unknown;
+  }
+  if (!any) {
+    combined = UnitFacts{};
+    combined.route = protocol::Route::either;
+  }
+  facts = combined;
+  return Gather::ready;
+}
+
+awaitable<BackendLink*> SessionLoop::ensure_link(std::size_t node) {
+  if (auto* link = link_for(node)) co_return link;
+  const auto& config = *worker_.shared().config;
+  const auto view = worker_.view();
+  const auto& nv = view->nodes[node];
+  const BackendEndpoint endpoint{nv.name, nv.host, nv.port};
+  auto login = co_await login_to_backend(endpoint, identity_.parameters, identity_.credentials,
+                                         config.proxy.backend_connect_timeout);
+  if (auto* err = std::get_if<SessionError>(&login)) {
+    log::warn(identity_.tag, ": could not open a link to ", nv.name, ": ", err->sqlstate, " ", err->message);
+    if (const auto& report = worker_.shared().report_backend_failure) report(node, err->message);
+    excluded_[node] = true;
+    excluded_at_[node] = std::chrono::system_clock::now();
+    forget_node(routing_, node);
+    co_return nullptr;
+  }
+  auto& ok = std::get<BackendLogin>(login);
+  auto link = std::make_unique<BackendLink>(std::move(ok.socket), backend_scanner_options());
+  deliver_backend_whole(link->scanner);
+  link->node = node;
+  link->name = nv.name;
+  link->host = nv.host;
+  link->port = nv.port;
+  link->role_at_open = nv.role;
+  link->in = std::move(ok.buffer);
+  link->backend_key = ok.backend_key;
+  error_code ec;
+  link->socket.non_blocking(true, ec);
+  log::debug(identity_.tag, ": opened a link to ", nv.name, " (backend pid ", ok.backend_key.process_id, ")");
+  links_[node] = std::move(link);
+  co_return links_[node].get();
+}
+
+// Before a client unit runs on `link`: replay the settings it lacks and open the read-only
+// side transaction if the plan asks for one. Their replies are dropped; they are pipelined
+// with the unit (the server runs them in order), so they cost no extra round trip.
+void SessionLoop::prepare_link(BackendLink& link, bool open_side) {
+  const auto pending = settings_.pending_for(link.applied_settings);
+  for (const auto* entry : pending) {
+    protocol::write_query(link.out, entry->sql);
+    ResponseGroup group;
+    group.purpose = Purpose::replay;
+    group.sealed = true;
+    link.groups.push_back(std::move(group));
+    if (SettingsLog::deallocates_all(entry->sql)) link.statements.clear();
+  }
+  if (!pending.empty()) {
+    log::debug(identity_.tag, ": replaying ", pending.size(), " session setting(s) on ", link.name);
+  }
+  link.applied_settings = settings_.last_id();
+  if (open_side && !link.side_open) {
+    protocol::write_query(link.out, "BEGIN READ ONLY");
+    ResponseGroup group;
+    group.purpose = Purpose::side_begin;
+    group.sealed = true;
+    link.groups.push_back(std::move(group));
+    link.side_open = true;
+  }
+}
+
+void SessionLoop::close_side_transaction() {
+  if (routing_.txn != TxnMode::none || !routing_.txn_side) {
+    if (routing_.txn == TxnMode::none) routing_.txn_side.reset();
+    // Links with a side transaction still open (their node was forgotten): close it too.
+  }
+  for (auto& link : links_) {
+    if (!link || !link->side_open || routing_.txn != TxnMode::none) continue;
+    protocol::write_query(link->out, "ROLLBACK");
+    ResponseGroup group;
+    group.purpose = Purpose::side_end;
+    group.sealed = true;
+    link->groups.push_back(std::move(group));
+    link->side_open = false;
+  }
+  if (routing_.txn == TxnMode::none) routing_.txn_side.reset();
+}
+
+// Forwards one client message of a routed unit, re-Parsing on this link any statement it
+// needs that the link does not have (or has in an older version).
+void SessionLoop::forward_in_unit(BackendLink& link, char type, protocol::bytes_view framed, protocol::bytes_view body) {
+  ResponseGroup& group = link.groups.back();
+  const auto ensure_statement = [&](std::string_view name) {
+    const auto* statement = prepared_.find(name);
+    const auto it = link.statements.find(name);
+    if (statement == nullptr) {
+      // The client closed it (on another link) but this link still has it: close it here
+      // too, so the client's Bind fails as it would on a single server.
+      if (it != link.statements.end()) {
+        protocol::write_close(link.out, 'S', name);
+        group.close_replies.push_back(true);
+        link.statements.erase(it);
+      }
+      return;
+    }
+    if (it != link.statements.end() && it->second == statement->generation) return;
+    if (it != link.statements.end() && !name.empty()) {
+      protocol::write_close(link.out, 'S', name);
+      group.close_replies.push_back(true);
+    }
+    link.out.insert(link.out.end(), statement->parse.begin(), statement->parse.end());
+    group.parse_replies.push_back(true);
+    link.statements[std::string(name)] = statement->generation;
+  };
+  switch (type) {
+    case 'P':
+      if (const auto head = protocol::parse_parse_head(body)) {
+        const auto it = link.statements.find(head->statement);
+        if (!head->statement.empty() && it != link.statements.end() && prepared_.find(head->statement) == nullptr) {
+          // The client closed this name earlier (on another link): close the stale copy here.
+          protocol::write_close(link.out, 'S', head->statement);
+          group.close_replies.push_back(true);
+        }
+        const auto generation = prepared_.parsed(head->statement, framed, head->sql, classifier_options_);
+        link.statements[std::string(head->statement)] = generation;
+        const auto& facts = prepared_.find(head->statement)->facts;
+        if (facts.session_state) group.settings.emplace_back(head->sql);
+      }
+      group.parse_replies.push_back(false);
+      break;
+    case 'B':
+      if (const auto head = protocol::parse_bind_head(body)) {
+        ensure_statement(head->statement);
+        if (routing_.txn != TxnMode::none || !head->portal.empty()) portals_[std::string(head->portal)] = link.node;
+      }
+      break;
+    case 'D':
+      if (const auto ref = protocol::parse_target_ref(body); ref && ref->kind == 'S') ensure_statement(ref->name);
+      break;
+    case 'C':
+      if (const auto ref = protocol::parse_target_ref(body)) {
+        if (ref->kind == 'S') {
+          prepared_.closed(ref->name);
+          link.statements.erase(std::string(ref->name));
+        } else {
+          portals_.erase(std::string(ref->name));
+        }
+      }
+      group.close_replies.push_back(false);
+      break;
+    case 'E':
+      link.syncs_since_execute = 0;
+      break;
+    case 'S':
+      ++link.syncs_since_execute;
+      group.sealed = true;
+      break;
+    default: break;
+  }
+  link.out.insert(link.out.end(), framed.begin(), framed.end());
+}
+
+void SessionLoop::dispatch_unit(BackendLink& link, const PendingUnit& unit, char type, protocol::bytes_view framed,
+                                protocol::bytes_view body) {
+  const auto& d = unit.decision;
+  auto& shared = worker_.shared();
+  if (d.node < shared.route_counters.size()) {
+    auto& counters = shared.route_counters[d.node];
+    switch (d.kind) {
+      case RouteKind::read: counters.reads.fetch_add(1, std::memory_order_relaxed); break;
+      case RouteKind::write: counters.writes.fetch_add(1, std::memory_order_relaxed); break;
+      case RouteKind::other: counters.others.fetch_add(1, std::memory_order_relaxed); break;
+    }
+  }
+  log::debug(identity_.tag, ": route ", to_string(d.kind), " -> ", link.name, " (", d.reason, ")");
+  if (cancel_node_ != d.node) {
+    // Cancel requests go where the client's statements now run.
+    shared.cancel_registry.set_target(identity_.cancel_key, CancelTarget{link.host, link.port, link.backend_key});
+    cancel_node_ = d.node;
+  }
+  ResponseGroup group;
+  group.purpose = Purpose::client;
+  group.wrote = d.writes;
+  group.ends_transaction = unit.facts.ends_transaction;
+  link.groups.push_back(std::move(group));
+  copy_link_ = d.node;
+  if (type == 'Q') {
+    const auto sql = sql_of(body);
+    const auto c = protocol::classify_sql(sql, classifier_options_);
+    auto& g = link.groups.back();
+    if (c.session_state && !c.malformed) {
+      g.settings.emplace_back(sql);
+      g.deallocates_all = SettingsLog::deallocates_all(sql);
+    }
+    g.sealed = true;
+    link.statements.erase(std::string());  // a simple Query destroys the unnamed statement
+    link.syncs_since_execute = 0;
+    link.out.insert(link.out.end(), framed.begin(), framed.end());
+    return;
+  }
+  if (type == 'F') {
+    link.groups.back().sealed = true;
+    link.out.insert(link.out.end(), framed.begin(), framed.end());
+    return;
+  }
+  unit_link_ = d.node;
+  forward_in_unit(link, type, framed, body);
+  if (type == 'S') unit_link_.reset();
+}
+
+// Replies pgrouter makes itself, queued behind everything the client is still owed.
+void SessionLoop::answer_locally(const protocol::byte_buffer& reply, bool then_ready) {
+  client_out_.insert(client_out_.end(), reply.begin(), reply.end());
+  if (then_ready) protocol::write_ready_for_query(client_out_, client_status_);
+}
+
+// The unit at the front of the client buffer cannot run anywhere: it gets an error (and, for
+// an extended unit, everything up to its Sync is dropped and the Sync answered).
+void SessionLoop::refuse_unit(std::string_view code, std::string message, std::string detail) {
+  protocol::ErrorFields error;
+  error.sqlstate = std::string(code);
+  error.message = std::move(message);
+  error.detail = std::move(detail);
+  protocol::byte_buffer reply;
+  protocol::write_error_response(reply, error);
+  const char type = static_cast<char>(client_in_.unread()[0]);
+  const bool simple = type == 'Q' || type == 'F';
+  answer_locally(reply, simple);
+  if (!simple) discard_until_sync_ = true;
+}
+
+bool SessionLoop::answer_show(std::string_view sql) {
+  auto reply = answer_show_command(sql, *worker_.view(), worker_.shared().route_counters, routing_.last_node);
+  if (!reply) return false;
+  answer_locally(*reply, true);
+  return true;
+}
+
+awaitable<bool> SessionLoop::process_client_input() {
+  bool progress = false;
+  const auto& config = *worker_.shared().config;
+  for (;;) {
+    if (ended_) co_return progress;
+    // Do not take more from the client while a backend cannot take it.
+    for (auto& link : links_) {
+      if (link && link->pending_out() >= k_max_pending_out) co_return progress;
+    }
+    const auto unread = client_in_.unread();
+    const auto event = client_scanner_.next(unread);
+    if (event.kind == Kind::need_more) {
+      if (client_eof_) end(SessionEnd::client_closed, "client disconnected");
+      co_return progress;
+    }
+    if (event.kind == Kind::error) {
+      const std::string what(protocol::describe(event.error));
+      end(SessionEnd::client_protocol_error, "client protocol violation: " + what,
+          SessionError::make(sqlstate::protocol_violation, "invalid message from client: " + what));
+      co_return true;
+    }
+    if (event.kind == Kind::partial) {
+      // Streamed CopyData: it belongs to the copy in progress.
+      if (copy_link_) {
+        if (auto* link = link_for(*copy_link_)) link->out.insert(link->out.end(), unread.begin(), unread.begin() + static_cast<std::ptrdiff_t>(event.consumed));
+      }
+      client_in_.begin += event.consumed;
+      progress = true;
+      continue;
+    }
+    const char type = event.type;
+    const auto framed = unread.first(event.consumed);
+    const auto body = framed.subspan(5);
+
+    if (type == 'X') {
+      end(SessionEnd::client_terminated, "client terminated");
+      co_return true;
+    }
+    if (type == 'd' || type == 'c' || type == 'f') {
+      if (copy_link_) {
+        if (auto* link = link_for(*copy_link_)) {
+          link->out.insert(link->out.end(), framed.begin(), framed.end());
+          if (type != 'd') {
+            // See the COPY note at the top: those Syncs will not be answered.
+            std::size_t unanswered = link->syncs_since_execute;
+            for (auto it = link->groups.rbegin(); it != link->groups.rend() && unanswered > 0; ++it) {
+              if (it->visible() && it->sealed) {
+                --unanswered;
+              }
+            }
+            if (link->syncs_since_execute > 0 && !link->groups.empty()) {
+              // The groups of the ignored Syncs merge into the copy's group: unseal the last
+              // one so the Sync the client sends after CopyDone ends it.
+              std::size_t n = link->syncs_since_execute;
+              while (n > 0 && link->groups.size() > 1 && link->groups.back().visible() && link->groups.back().sealed &&
+                     link->groups[link->groups.size() - 2].visible()) {
+                link->groups.pop_back();
+                --n;
+              }
+              if (n > 0 && link->groups.back().visible()) link->groups.back().sealed = false;
+              unit_link_ = link->node;
+              link->syncs_since_execute = 0;
+            }
+          }
+        }
+      }
+      client_in_.begin += event.consumed;
+      progress = true;
+      continue;
+    }
+    if (discard_until_sync_) {
+      if (type == 'S') {
+        discard_until_sync_ = false;
+        if (!any_visible_outstanding()) {
+          protocol::write_ready_for_query(client_out_, client_status_);
+        } else {
+          // Owed after the replies still in flight: answer it when they are done.
+          discard_until_sync_ = true;
+          co_return progress;
+        }
+      }
+      client_in_.begin += event.consumed;
+      progress = true;
+      continue;
+    }
+    if (unit_link_) {
+      // The rest of an extended unit goes where its start went.
+      auto* link = link_for(*unit_link_);
+      if (link == nullptr) {
+        unit_link_.reset();
+        discard_until_sync_ = true;
+        continue;
+      }
+      forward_in_unit(*link, type, framed, body);
+      if (type == 'S') unit_link_.reset();
+      client_in_.begin += event.consumed;
+      progress = true;
+      continue;
+    }
+
+    // A new unit starts here.
+    if (!pending_) {
+      UnitFacts facts;
+      if (gather_facts(type, facts) == Gather::need_more) co_return progress;
+      if (type == 'Q') {
+        const auto sql = sql_of(body);
+        if (is_show_command(sql)) {
+          if (any_visible_outstanding()) co_return progress;
+          answer_show(sql);
+          client_in_.begin += event.consumed;
+          progress = true;
+          continue;
+        }
+      }
+      const auto view = worker_.view();
+      std::uniform_real_distribution<double> uniform(0.0, 1.0);
+      const auto before = routing_;
+      auto plan = plan_unit(routing_, facts, *view, policy(), uniform(random_), excluded_);
+      if (!plan.decision) {
+        routing_ = before;
+        if (plan.why == NoRoute::no_primary) {
+          // A failover (or a restart) may be under way: wait for a primary, up to wait_timeout.
+          const auto now = std::chrono::steady_clock::now();
+          if (!primary_wait_since_) primary_wait_since_ = now;
+          if (now - *primary_wait_since_ < config.failover.wait_timeout && !shutting_down_) {
+            wake_at_ = now + k_primary_poll;
+            co_return progress;
+          }
+        }
+        if (any_visible_outstanding()) co_return progress;
+        primary_wait_since_.reset();
+        log::info(identity_.tag, ": unit refused: ", describe(plan.why));
+        refuse_unit(plan.why == NoRoute::no_standby ? sqlstate::cannot_connect_now : sqlstate::connection_failure,
+                    std::string(describe(plan.why)), "pgrouter could not route this statement.");
+        if (type == 'Q' || type == 'F') client_in_.begin += event.consumed;
+        progress = true;
+        continue;
+      }
+      primary_wait_since_.reset();
+      pending_ = PendingUnit{*plan.decision, facts};
+      // A transaction that just ended (tentatively) closes its side transaction after the
+      // unit; the side link is idle by then.
+    }
+    const auto node = pending_->decision.node;
+    if (other_links_busy(node)) co_return progress;  // replies must reach the client in order
+    auto* link = link_for(node);
+    if (link == nullptr) {
+      link = co_await ensure_link(node);
+      if (ended_) co_return true;
+      if (link == nullptr) {
+        pending_.reset();  // re-plan without that node
+        progress = true;
+        continue;
+      }
+    }
+    prepare_link(*link, pending_->decision.open_side_transaction);
+    // The buffer may have moved while the link opened: take the message again.
+    const auto again = client_in_.unread().first(event.consumed);
+    dispatch_unit(*link, *pending_, type, again, again.subspan(5));
+    client_in_.begin += event.consumed;
+    pending_.reset();
+    if (routing_.txn == TxnMode::none) close_side_transaction();
+    progress = true;
+  }
+}
+
+}  // namespace pgr::proxy

@@ -1,0 +1,164 @@
+// The logged-in life of a client session: client messages are grouped into units (a Query, a
+// FunctionCall, or the extended-query messages up to a Sync), each unit is routed by the pure
+// planner (route_planner.hpp) to one node, and replies come back to the client in exactly the
+// order it sent its units. One backend link per node, opened lazily as the client's user; the
+// session's settings and prepared statements follow it onto every link (session_state.hpp).
+//
+// Ordering rule: units may be pipelined to the link that has outstanding replies; a unit for
+// another node waits until every earlier unit's ReadyForQuery has reached the client.
+//
+// Failures: a link that fails takes down only the units in flight on it (they get an
+// ErrorResponse and ReadyForQuery); the session carries on with the other links and opens a
+// new one (with its settings) when needed. An idle session therefore survives a backend
+// restart or a failover.
+//
+// Thread rules: runs on the session's worker; all sockets belong to it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "protocol/frame_scanner.hpp"
+#include "protocol/statement_classifier.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/backend_link.hpp"
+#include "proxy/backend_login.hpp"
+#include "proxy/credentials.hpp"
+#include "proxy/route_planner.hpp"
+#include "proxy/session_error.hpp"
+#include "proxy/session_state.hpp"
+#include "proxy/socket_events.hpp"
+
+namespace pgr::proxy {
+
+class Worker;
+
+struct SessionStats {
+  std::uint64_t client_bytes = 0;   // written to backends
+  std::uint64_t backend_bytes = 0;  // written to the client
+};
+
+enum class SessionEnd : std::uint8_t {
+  client_terminated,      // the client sent Terminate
+  client_closed,          // EOF or error on the client socket
+  client_protocol_error,  // a malformed client message (not forwarded)
+  backend_closed,         // a backend failed half-way through a reply to the client
+};
+
+struct SessionIdentity {
+  std::string tag;  // for logs: "C-12 user@peer db=..."
+  StartupParameters parameters;
+  BackendCredentials credentials;
+  protocol::CancelRequest cancel_key;  // what the client holds
+  bool read_only_port = false;
+};
+
+struct LoopOutcome {
+  SessionEnd end = SessionEnd::client_closed;
+  std::string reason;
+  // Set when the client should get a FATAL before the close (and its stream allows one).
+  std::optional<SessionError> tell_client;
+};
+
+class SessionLoop {
+ public:
+  SessionLoop(Worker& worker, tcp::socket& client, StreamBuffer& client_buffer, SessionIdentity identity,
+              SessionStats& stats);
+  ~SessionLoop();
+  SessionLoop(const SessionLoop&) = delete;
+  SessionLoop& operator=(const SessionLoop&) = delete;
+
+  // The backend the session logged in through (its ParameterStatus went to the client).
+  void adopt(std::size_t node, BackendLogin login);
+  awaitable<LoopOutcome> run();
+  // pgrouter is stopping: the loop ends at its next wake-up.
+  void shutdown();
+
+ private:
+  struct PendingUnit {
+    RouteDecision decision;
+    UnitFacts facts;
+  };
+
+  // Reading and writing.
+  bool read_client();
+  bool read_link(BackendLink& link);
+  bool flush_client();
+  bool flush_link(BackendLink& link);
+  void arm_waits();
+
+  // Backend replies.
+  bool process_link_input(BackendLink& link);
+  void finish_group(BackendLink& link, char status);
+  void fail_link(std::size_t node, std::string_view reason);
+
+  // Client units.
+  awaitable<bool> process_client_input();
+  enum class Gather : std::uint8_t { ready, need_more };
+  Gather gather_facts(char first_type, UnitFacts& facts);
+  bool other_links_busy(std::size_t node) const;
+  bool any_visible_outstanding() const;
+  awaitable<BackendLink*> ensure_link(std::size_t node);
+  void prepare_link(BackendLink& link, bool open_side);
+  void forward_in_unit(BackendLink& link, char type, protocol::bytes_view framed, protocol::bytes_view body);
+  void dispatch_unit(BackendLink& link, const PendingUnit& unit, char type, protocol::bytes_view framed,
+                     protocol::bytes_view body);
+  void close_side_transaction();
+  void answer_locally(const protocol::byte_buffer& reply, bool then_ready);
+  void refuse_unit(std::string_view sqlstate, std::string message, std::string detail);
+  bool answer_show(std::string_view sql);
+  void note_view_change();
+  RoutingPolicy policy() const;
+  const protocol::ClassifierOptions& classifier_options() const { return classifier_options_; }
+
+  BackendLink* link_for(std::size_t node) { return node < links_.size() ? links_[node].get() : nullptr; }
+  void end(SessionEnd end, std::string reason, std::optional<SessionError> tell = std::nullopt);
+
+  Worker& worker_;
+  tcp::socket& client_;
+  StreamBuffer& client_in_;
+  SessionIdentity identity_;
+  SessionStats& stats_;
+  Waker waker_;
+  std::shared_ptr<Readiness> client_ready_ = std::make_shared<Readiness>();
+  protocol::FrameScanner client_scanner_;
+  protocol::byte_buffer client_out_;
+  std::size_t client_out_begin_ = 0;
+  bool client_eof_ = false;
+  bool client_mid_message_ = false;  // a streamed backend message is half-way to the client
+  char client_status_ = 'I';         // the last ReadyForQuery status the client saw
+
+  std::vector<std::unique_ptr<BackendLink>> links_;  // by node index
+  std::vector<std::unique_ptr<BackendLink>> retired_;  // closed, waits still out
+  std::vector<bool> excluded_;                       // nodes that just failed this session
+  std::vector<std::chrono::system_clock::time_point> excluded_at_;
+  std::uint64_t view_generation_ = 0;
+
+  RoutingState routing_;
+  SettingsLog settings_;
+  PreparedStatements prepared_;
+  std::map<std::string, std::size_t, std::less<>> portals_;  // portal -> node, within a transaction
+  std::vector<std::string> write_functions_;
+  protocol::ClassifierOptions classifier_options_;
+  std::mt19937_64 random_;
+
+  std::optional<std::size_t> unit_link_;  // an extended unit routed there, Sync not yet sent
+  std::optional<std::size_t> copy_link_;  // where COPY data goes (the last unit's node)
+  std::optional<PendingUnit> pending_;    // planned, waiting for its preconditions
+  std::optional<std::chrono::steady_clock::time_point> primary_wait_since_;
+  std::optional<std::chrono::steady_clock::time_point> wake_at_;
+  bool discard_until_sync_ = false;       // a refused extended unit: drop up to its Sync
+  std::optional<std::size_t> cancel_node_;
+
+  bool ended_ = false;
+  bool shutting_down_ = false;
+  LoopOutcome outcome_;
+};
+
+}  // namespace pgr::proxy

@@ -1,0 +1,95 @@
+// pgpool-II style SHOW commands (see show_commands.hpp).
+#include "proxy/show_commands.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+#include "protocol/messages.hpp"
+#include "protocol/sql_lexer.hpp"
+#include "pgrouter_version.hpp"
+
+namespace pgr::proxy {
+
+namespace {
+
+enum class Command : std::uint8_t { none, pool_nodes, pool_version };
+
+Command command_of(std::string_view sql) {
+  protocol::SqlLexer lexer(sql);
+  std::vector<protocol::Token> tokens;
+  for (auto t = lexer.next(); t.kind != protocol::TokenKind::end; t = lexer.next()) {
+    if (t.kind == protocol::TokenKind::comment) continue;
+    tokens.push_back(t);
+    if (tokens.size() > 3) return Command::none;
+  }
+  if (!tokens.empty() && tokens.back().kind == protocol::TokenKind::semicolon) tokens.pop_back();
+  if (tokens.size() != 2 || !protocol::is_keyword(tokens[0], "show")) return Command::none;
+  if (protocol::is_keyword(tokens[1], "pool_nodes")) return Command::pool_nodes;
+  if (protocol::is_keyword(tokens[1], "pool_version")) return Command::pool_version;
+  return Command::none;
+}
+
+std::string format_time(std::chrono::system_clock::time_point t) {
+  if (t == std::chrono::system_clock::time_point{}) return "";
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  localtime_r(&seconds, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string format_weight(double weight, double total) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6f", total > 0 ? weight / total : 0.0);
+  return buf;
+}
+
+void pool_nodes(protocol::byte_buffer& out, const health::ClusterView& view,
+                const std::vector<NodeRouteCounters>& counters, std::optional<std::size_t> session_reader) {
+  protocol::write_row_description(
+      out, {"node_id", "hostname", "port", "status", "pg_status", "lb_weight", "role", "pg_role", "select_cnt",
+            "load_balance_node", "replication_delay", "replication_state", "replication_sync_state",
+            "last_status_change"});
+  double total = 0;
+  for (const auto& node : view.nodes) total += node.weight;
+  for (const auto& node : view.nodes) {
+    const bool up = node.status != health::NodeStatus::down;
+    const std::string role = view.primary == node.index ? "primary" : std::string(health::to_string(node.role));
+    const std::string pg_role = up ? std::string(health::to_string(node.role)) : "unknown";
+    const auto reads = node.index < counters.size() ? counters[node.index].reads.load(std::memory_order_relaxed) : 0;
+    std::string delay = "0";
+    if (node.role == health::NodeRole::standby && node.lag_bytes) delay = std::to_string(*node.lag_bytes);
+    std::string replication_state;
+    if (node.role == health::NodeRole::standby && !node.wal_receiver_status.empty()) replication_state = node.wal_receiver_status;
+    protocol::write_data_row(
+        out, {std::to_string(node.index), node.host, std::to_string(node.port), up ? "up" : "down", up ? "up" : "down",
+              format_weight(node.weight, total), role, pg_role, std::to_string(reads),
+              session_reader == node.index ? "true" : "false", delay, replication_state,
+              node.role == health::NodeRole::standby ? "async" : "", format_time(node.last_probe)});
+  }
+  protocol::write_command_complete(out, "SELECT " + std::to_string(view.nodes.size()));
+}
+
+}  // namespace
+
+bool is_show_command(std::string_view sql) { return command_of(sql) != Command::none; }
+
+std::optional<protocol::byte_buffer> answer_show_command(std::string_view sql, const health::ClusterView& view,
+                                                         const std::vector<NodeRouteCounters>& counters,
+                                                         std::optional<std::size_t> session_reader) {
+  protocol::byte_buffer out;
+  switch (command_of(sql)) {
+    case Command::none: return std::nullopt;
+    case Command::pool_nodes: pool_nodes(out, view, counters, session_reader); break;
+    case Command::pool_version:
+      protocol::write_row_description(out, {"pool_version"});
+      protocol::write_data_row(out, {std::string("pgrouter ") + pgr::k_version + " (" + pgr::k_git_sha + ")"});
+      protocol::write_command_complete(out, "SHOW");
+      break;
+  }
+  return out;
+}
+
+}  // namespace pgr::proxy

@@ -1,0 +1,28 @@
+// SQL commands pgrouter answers itself on the client port, pgpool-II style: SHOW POOL_NODES
+// (pgpool-II 4.3's columns, same meanings) and SHOW POOL_VERSION. Answers are whole result
+// sets (RowDescription, DataRows, CommandComplete) without the ReadyForQuery.
+//
+// Thread rules: pure functions over the published view and the shared counters.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "health/cluster_view.hpp"
+#include "protocol/byte_io.hpp"
+#include "proxy/proxy_shared.hpp"
+
+namespace pgr::proxy {
+
+// True for a simple query pgrouter answers itself ("SHOW POOL_NODES", any case, optional ';').
+bool is_show_command(std::string_view sql);
+
+// The result set for `sql`, or nullopt when it is not one of ours. `session_reader` marks the
+// node this session reads from (pgpool's load_balance_node).
+std::optional<protocol::byte_buffer> answer_show_command(std::string_view sql, const health::ClusterView& view,
+                                                         const std::vector<NodeRouteCounters>& counters,
+                                                         std::optional<std::size_t> session_reader);
+
+}  // namespace pgr::proxy

@@ -1,0 +1,123 @@
+// Readiness-driven I/O for a session that talks to several sockets at once (its client and one
+// backend per node). Each socket keeps at most one readiness wait per direction outstanding;
+// a completed wait only sets a flag and wakes the session's coroutine, which then reads or
+// writes without blocking. No data is ever held by a pending operation, so nothing is lost
+// when the session switches attention between sockets, and a session can always read while a
+// write waits for room (no deadlock between a pipelining client and a streaming backend).
+//
+// Thread rules: one Waker per session, on its worker; handlers run on that worker.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+
+#include "proxy/asio.hpp"
+#include "proxy/stream_buffer.hpp"
+
+namespace pgr::proxy {
+
+// What the waits on one socket have reported. Shared with the handlers so a socket's state
+// may be retired while a cancelled wait is still on its way back.
+struct Readiness {
+  bool read_armed = false;
+  bool readable = false;
+  bool write_armed = false;
+  bool writable = true;  // until a write would block
+};
+
+class Waker {
+ public:
+  explicit Waker(const asio::any_io_executor& executor) : timer_(executor) {}
+
+  // Something happened: the next wait() returns at once.
+  void wake() {
+    pending_ = true;
+    timer_.cancel();
+  }
+  // Suspends until wake() or `deadline`, unless a wake is already pending.
+  awaitable<void> wait(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) {
+    if (!pending_) {
+      timer_.expires_at(deadline);
+      co_await timer_.async_wait(nothrow_awaitable);
+    }
+    pending_ = false;
+  }
+
+  void arm_read(tcp::socket& socket, const std::shared_ptr<Readiness>& r) {
+    if (r->read_armed || r->readable) return;
+    r->read_armed = true;
+    ++outstanding_;
+    socket.async_wait(tcp::socket::wait_read, [this, r](error_code ec) {
+      r->read_armed = false;
+      --outstanding_;
+      // An error other than our own cancel is reported as readable: the read finds it.
+      if (ec != asio::error::operation_aborted) r->readable = true;
+      wake();
+    });
+  }
+  void arm_write(tcp::socket& socket, const std::shared_ptr<Readiness>& r) {
+    if (r->write_armed) return;
+    r->write_armed = true;
+    r->writable = false;
+    ++outstanding_;
+    socket.async_wait(tcp::socket::wait_write, [this, r](error_code ec) {
+      r->write_armed = false;
+      --outstanding_;
+      if (ec != asio::error::operation_aborted) r->writable = true;
+      wake();
+    });
+  }
+  // Waits still out: the session must not end (and destroy this Waker) before they return.
+  int outstanding() const { return outstanding_; }
+
+ private:
+  asio::steady_timer timer_;
+  bool pending_ = false;
+  int outstanding_ = 0;
+};
+
+enum class IoStatus : std::uint8_t { progress, would_block, closed };
+
+// One non-blocking read into the free space of `buffer` (grown to `wanted` bytes of unread
+// data first). Clears `r.readable` when the socket has nothing more.
+inline IoStatus read_available(tcp::socket& socket, StreamBuffer& buffer, Readiness& r, std::size_t wanted,
+                               std::size_t chunk, error_code& ec) {
+  if (buffer.free_space() == 0 || buffer.data.size() - buffer.begin < wanted) {
+    buffer.reserve_unread(std::max(wanted, buffer.end - buffer.begin + chunk));
+  }
+  const std::size_t n = socket.read_some(asio::buffer(buffer.data.data() + buffer.end, buffer.free_space()), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec.clear();
+    r.readable = false;
+    return IoStatus::would_block;
+  }
+  if (ec || n == 0) return IoStatus::closed;
+  buffer.end += n;
+  return IoStatus::progress;
+}
+
+// Writes as much of out[begin..] as the socket takes now. Returns false on a failed socket.
+inline bool write_available(tcp::socket& socket, protocol::byte_buffer& out, std::size_t& begin, Readiness& r,
+                            error_code& ec) {
+  while (begin < out.size() && r.writable) {
+    const std::size_t n = socket.write_some(asio::buffer(out.data() + begin, out.size() - begin), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec.clear();
+      r.writable = false;
+      break;
+    }
+    if (ec) return false;
+    begin += n;
+  }
+  if (begin == out.size()) {
+    out.clear();
+    begin = 0;
+  } else if (begin > out.size() / 2 && begin > 64 * 1024) {
+    out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(begin));
+    begin = 0;
+  }
+  return true;
+}
+
+}  // namespace pgr::proxy
