@@ -1,6 +1,7 @@
 // Loading a config: TOML text -> toml11 tree -> Config, walking the key table
 // (config_keys.cpp) section by section, then the checks that span keys (exclusive keys,
-// duplicate backends). Every problem becomes a ConfigError; nothing here throws out.
+// duplicate backends, listen overlaps, command-mode failover). Every problem becomes a
+// ConfigError; nothing here throws out.
 #include "conf/config.hpp"
 
 #include <algorithm>
@@ -22,8 +23,8 @@ using detail::TomlValue;
 
 namespace {
 
-constexpr std::array k_sections{Section::proxy, Section::auth, Section::health_check,
-                                Section::backends};
+constexpr std::array k_sections{Section::proxy,        Section::auth,     Section::health_check,
+                                Section::load_balance, Section::failover, Section::backends};
 
 std::optional<Section> section_named(std::string_view name) {
   for (const auto section : k_sections) {
@@ -190,9 +191,10 @@ void check_section_pairs(const TomlValue& root, LoadContext& ctx) {
     const char* second;
     bool exclusive;  // false: `second` needs `first`
   };
-  static constexpr std::array<Pair, 4> k_pairs{{
+  static constexpr std::array<Pair, 5> k_pairs{{
       {"auth", "auth_password", "auth_password_file", true},
       {"health_check", "password", "password_file", true},
+      {"failover", "password", "password_file", true},
       {"auth", "auth_user", "auth_password", false},
       {"auth", "auth_user", "auth_password_file", false},
   }};
@@ -205,6 +207,42 @@ void check_section_pairs(const TomlValue& root, LoadContext& ctx) {
             ? "set either " + std::string(pair.first) + " or " + pair.second + ", not both"
             : "needs " + std::string(pair.section) + "." + pair.first;
     ctx.add(line_of(*second), std::string(pair.section) + "." + pair.second, problem);
+  }
+}
+
+// proxy.read_only_listen against proxy.listen (given or default): one port, one kind of
+// session. Skipped when listen itself was refused: its default would be compared instead.
+void check_listen_overlap(const TomlValue& root, LoadContext& ctx, const ProxyConfig& proxy) {
+  const TomlValue* read_only = find_value(root, "proxy", "read_only_listen");
+  if (read_only == nullptr || !read_only->is_array() || ctx.has_error_at("proxy.listen")) return;
+  for (std::size_t i = 0; i < proxy.read_only_listen.size(); ++i) {
+    const auto& address = proxy.read_only_listen[i];
+    const auto same = std::find(proxy.listen.begin(), proxy.listen.end(), address);
+    if (same == proxy.listen.end()) continue;
+    const auto j = static_cast<std::size_t>(same - proxy.listen.begin());
+    // append(), not "literal" + std::string: see section_heading in config_reference.cpp.
+    std::string key("proxy.read_only_listen[");
+    key.append(std::to_string(i)).append("]");
+    std::string problem("also in proxy.listen[");
+    problem.append(std::to_string(j)).append("]: an address takes one kind of session");
+    ctx.add(line_of(read_only->as_array().at(i)), std::move(key), std::move(problem));
+  }
+}
+
+// failover.mode = "command" runs failover_command: without one, a failover could only fail.
+void check_failover_command(const TomlValue& root, LoadContext& ctx,
+                            const FailoverConfig& failover) {
+  if (failover.mode != FailoverMode::command || !failover.failover_command.empty() ||
+      ctx.has_error_at("failover.failover_command")) {
+    return;
+  }
+  if (const TomlValue* command = find_value(root, "failover", "failover_command")) {
+    ctx.add(line_of(*command), "failover.failover_command",
+            "must not be empty when failover.mode is \"command\"");
+  } else {
+    const TomlValue* mode = find_value(root, "failover", "mode");
+    ctx.add(mode != nullptr ? line_of(*mode) : 0, "failover.failover_command",
+            "is required when failover.mode is \"command\"");
   }
 }
 
@@ -225,6 +263,8 @@ void apply_root(const TomlValue& root, LoadContext& ctx, Config& config) {
   }
   if (!saw_backends) ctx.add(0, "backends", "at least one [[backends]] table is required");
   check_section_pairs(root, ctx);
+  check_listen_overlap(root, ctx, config.proxy);
+  check_failover_command(root, ctx, config.failover);
   if (find_value(root, "proxy", "workers") == nullptr) {
     config.proxy.workers =
         static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 256U));
@@ -274,6 +314,18 @@ std::string_view to_string(LogLevel level) {
 
 std::string_view to_string(AuthMethod method) {
   return detail::k_auth_method_names.at(static_cast<std::size_t>(method));
+}
+
+std::string_view to_string(LoadBalanceMode mode) {
+  return detail::k_load_balance_mode_names.at(static_cast<std::size_t>(mode));
+}
+
+std::string_view to_string(TransactionReads reads) {
+  return detail::k_transaction_reads_names.at(static_cast<std::size_t>(reads));
+}
+
+std::string_view to_string(FailoverMode mode) {
+  return detail::k_failover_mode_names.at(static_cast<std::size_t>(mode));
 }
 
 std::string ConfigError::to_string() const {

@@ -33,6 +33,8 @@ struct ListenAddress {
 
 struct ProxyConfig {
   std::vector<ListenAddress> listen{{"127.0.0.1", 5432}};
+  // Sessions accepted here use only standbys (Patroni's replica port); empty: no such port.
+  std::vector<ListenAddress> read_only_listen;
   int workers = 0;  // 0 in the file is invalid; the default is the number of cores
   int max_client_connections = 1000;
   LogLevel log_level = LogLevel::info;

@@ -24,7 +24,16 @@ const std::array k_keys{
   KeyDef{Section::proxy, "listen", KeyType::addresses, R"(["127.0.0.1:5432"])", false,
     "Client-facing addresses, \"host:port\" or \"[ipv6]:port\"; the host is a numeric address "
     "or localhost. At least one.",
-    [](const Field& f, Config& c) { store(detail::read_listen_addresses(f), c.proxy.listen); }},
+    [](const Field& f, Config& c) {
+      store(detail::read_listen_addresses(f, false), c.proxy.listen);
+    }},
+  KeyDef{Section::proxy, "read_only_listen", KeyType::addresses, "[]", false,
+    "Addresses for read-only sessions, like Patroni's replica port: they use only standbys, "
+    "so a write gets SQLSTATE 25006 from the standby. Same syntax as listen; none may also be "
+    "in listen. Default: none.",
+    [](const Field& f, Config& c) {
+      store(detail::read_listen_addresses(f, true), c.proxy.read_only_listen);
+    }},
   KeyDef{Section::proxy, "workers", KeyType::integer, "", false,
     "Worker threads, 1..256. Default: the number of CPU cores (at most 256).",
     [](const Field& f, Config& c) { store(detail::read_integer(f, 1, 256), c.proxy.workers); }},
@@ -125,6 +134,134 @@ const std::array k_keys{
       store(detail::read_nonempty_string(f), c.health_check.database);
     }},
 
+  // [load_balance]
+  KeyDef{Section::load_balance, "enabled", KeyType::boolean, "true", false,
+    "Spread reads over the backends; false sends everything to the primary.",
+    [](const Field& f, Config& c) { store(detail::read_bool(f), c.load_balance.enabled); }},
+  KeyDef{Section::load_balance, "mode", KeyType::choice, R"("statement")", false,
+    "statement: choose a backend for each read; session: choose one per session and keep it.",
+    [](const Field& f, Config& c) {
+      if (const auto i = detail::read_choice(f, detail::k_load_balance_mode_names)) {
+        c.load_balance.mode = static_cast<LoadBalanceMode>(*i);
+      }
+    }},
+  KeyDef{Section::load_balance, "primary_reads", KeyType::boolean, "true", false,
+    "The primary takes a share of the reads too, by its weight; false leaves reads to the "
+    "standbys.",
+    [](const Field& f, Config& c) { store(detail::read_bool(f), c.load_balance.primary_reads); }},
+  KeyDef{Section::load_balance, "max_lag", KeyType::duration, "", false,
+    "Standbys whose replay is further behind than this get no reads; more than 0. Default: "
+    "no limit.",
+    [](const Field& f, Config& c) {
+      const auto lag = detail::read_duration(f, true);
+      if (lag && lag->count() == 0) {
+        f.error("must be greater than 0 (leave the key out for no limit)");
+        return;
+      }
+      if (lag) c.load_balance.max_lag = lag;
+    }},
+  KeyDef{Section::load_balance, "max_lag_bytes", KeyType::size, "", false,
+    "Standbys more than this much WAL behind the primary get no reads; more than 0. Default: "
+    "no limit.",
+    [](const Field& f, Config& c) {
+      const auto bytes = detail::read_size(f);
+      if (bytes && *bytes == 0) {
+        f.error("must be greater than 0 (leave the key out for no limit)");
+        return;
+      }
+      if (bytes) c.load_balance.max_lag_bytes = bytes;
+    }},
+  KeyDef{Section::load_balance, "read_your_writes", KeyType::boolean, "true", false,
+    "A session's reads after its own write see that write: they do not go to a standby that "
+    "has not replayed it.",
+    [](const Field& f, Config& c) {
+      store(detail::read_bool(f), c.load_balance.read_your_writes);
+    }},
+  KeyDef{Section::load_balance, "transaction_reads", KeyType::choice, R"("until_write")", false,
+    "Reads in an explicit transaction. until_write: balanced until the transaction's first "
+    "write, then the rest of it goes to the primary; primary: the whole transaction goes to the "
+    "primary.",
+    [](const Field& f, Config& c) {
+      if (const auto i = detail::read_choice(f, detail::k_transaction_reads_names)) {
+        c.load_balance.transaction_reads = static_cast<TransactionReads>(*i);
+      }
+    }},
+  KeyDef{Section::load_balance, "write_functions", KeyType::strings, "[]", false,
+    "Functions whose call makes a statement a write, on top of the built-in ones (nextval, "
+    "setval, advisory locks, ...): \"name\" (any schema) or \"schema.name\" (that schema, "
+    "or unqualified); unquoted identifiers, compared case-insensitively.",
+    [](const Field& f, Config& c) {
+      store(detail::read_function_names(f), c.load_balance.write_functions);
+    }},
+
+  // [failover]
+  KeyDef{Section::failover, "mode", KeyType::choice, R"("builtin")", false,
+    "builtin: pgrouter promotes a standby with pg_promote() and repoints the others; command: "
+    "failover_command promotes and follow_primary_command repoints; manual: the failed primary "
+    "is only detached and an operator takes over.",
+    [](const Field& f, Config& c) {
+      if (const auto i = detail::read_choice(f, detail::k_failover_mode_names)) {
+        c.failover.mode = static_cast<FailoverMode>(*i);
+      }
+    }},
+  KeyDef{Section::failover, "failover_command", KeyType::string, R"("")", false,
+    "Shell command that promotes a standby, with pgpool-II's placeholders, each value "
+    "shell-quoted (%d %h %p %D: the failed node; %m %H %r %R: the node to promote; %P %N %S: "
+    "the old primary; %%: a %). Required when mode is command.",
+    [](const Field& f, Config& c) { store(detail::read_string(f), c.failover.failover_command); }},
+  KeyDef{Section::failover, "follow_primary_command", KeyType::string, R"("")", false,
+    "Command mode: run for each standby to repoint it at the new primary (same placeholders; "
+    "%d %h %p %D: that standby). Empty: failover_command does the repointing.",
+    [](const Field& f, Config& c) {
+      store(detail::read_string(f), c.failover.follow_primary_command);
+    }},
+  KeyDef{Section::failover, "rewind_command", KeyType::string, R"("")", false,
+    "Run for each standby that diverged from the new primary (e.g. pg_rewind; same "
+    "placeholders). Empty: diverged standbys are only reported.",
+    [](const Field& f, Config& c) { store(detail::read_string(f), c.failover.rewind_command); }},
+  KeyDef{Section::failover, "command_timeout", KeyType::duration, R"("60s")", false,
+    "Time each command gets; after it the command counts as failed.",
+    [](const Field& f, Config& c) {
+      store(detail::read_duration(f, false), c.failover.command_timeout);
+    }},
+  KeyDef{Section::failover, "wait_timeout", KeyType::duration, R"("30s")", false,
+    "Builtin mode: time for pg_promote() and for the promoted node to accept writes. All "
+    "modes: time repointed standbys get to stream from the new primary.",
+    [](const Field& f, Config& c) {
+      store(detail::read_duration(f, false), c.failover.wait_timeout);
+    }},
+  KeyDef{Section::failover, "search_primary_timeout", KeyType::duration, R"("5m")", false,
+    "Command mode: how long to look for the new primary once failover_command has succeeded.",
+    [](const Field& f, Config& c) {
+      store(detail::read_duration(f, false), c.failover.search_primary_timeout);
+    }},
+  KeyDef{Section::failover, "max_lag_on_failover", KeyType::size, "", false,
+    "Standbys more than this much WAL behind the failed primary's last known position are not "
+    "promoted (Patroni's maximum_lag_on_failover); 0 allows only a standby with everything. "
+    "Default: no limit.",
+    [](const Field& f, Config& c) {
+      if (const auto bytes = detail::read_size(f)) c.failover.max_lag_on_failover = bytes;
+    }},
+  KeyDef{Section::failover, "auto_failback", KeyType::boolean, "false", false,
+    "Fenced and diverged nodes that come back following the primary return to service by "
+    "themselves; false: an operator attaches them.",
+    [](const Field& f, Config& c) { store(detail::read_bool(f), c.failover.auto_failback); }},
+  KeyDef{Section::failover, "state_file", KeyType::path, "", false,
+    "File in which pgrouter keeps the primary, the timeline and the fenced and diverged nodes "
+    "across restarts; it need not exist yet. Optional: without it a restart forgets them.",
+    [](const Field& f, Config& c) {
+      store(detail::read_resolved_path(f), c.failover.state_file);
+    }},
+  KeyDef{Section::failover, "user", KeyType::string, "", false,
+    "User that failover logs in as (pg_promote(), ALTER SYSTEM). Default: health_check.user.",
+    [](const Field& f, Config& c) { store(detail::read_nonempty_string(f), c.failover.user); }},
+  KeyDef{Section::failover, "password", KeyType::secret, "", false,
+    "Password of the failover user. Not with password_file. Default: health_check's password.",
+    [](const Field& f, Config& c) { store(detail::read_string(f), c.failover.password); }},
+  KeyDef{Section::failover, "password_file", KeyType::path, "", false,
+    "File holding the failover user's password (trailing newlines trimmed). Not with password.",
+    [](const Field& f, Config& c) { store(detail::read_secret_file(f), c.failover.password); }},
+
   // [[backends]]
   KeyDef{Section::backends, "name", KeyType::string, "", false,
     "Unique name: 1 to 63 characters from A-Z a-z 0-9 _ . - (in logs, metrics and admin "
@@ -161,6 +298,10 @@ std::string_view to_string(Section section) {
       return "auth";
     case Section::health_check:
       return "health_check";
+    case Section::load_balance:
+      return "load_balance";
+    case Section::failover:
+      return "failover";
     case Section::backends:
       return "backends";
   }
@@ -175,6 +316,8 @@ std::string_view to_string(KeyType type) {
       return "string (secret)";
     case KeyType::path:
       return "string (path)";
+    case KeyType::boolean:
+      return "boolean";
     case KeyType::integer:
       return "integer";
     case KeyType::number:
@@ -185,6 +328,8 @@ std::string_view to_string(KeyType type) {
       return "size";
     case KeyType::choice:
       return "string (choice)";
+    case KeyType::strings:
+      return "array of strings";
     case KeyType::addresses:
       return "array of strings";
   }

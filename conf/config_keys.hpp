@@ -15,10 +15,22 @@ namespace detail {
 struct Field;
 }
 
-enum class Section { proxy, auth, health_check, backends };
+enum class Section { proxy, auth, health_check, load_balance, failover, backends };
 std::string_view to_string(Section section);
 
-enum class KeyType { string, secret, path, integer, number, duration, size, choice, addresses };
+enum class KeyType {
+  string,
+  secret,
+  path,
+  boolean,
+  integer,
+  number,
+  duration,
+  size,
+  choice,
+  strings,
+  addresses
+};
 std::string_view to_string(KeyType type);
 
 struct KeyDef {

@@ -74,6 +74,36 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text, std::st
   return ListenAddress{std::move(host), *number};
 }
 
+// One part of a function name as PostgreSQL reads it unquoted: a letter or _, then letters,
+// digits, _ or $, at most NAMEDATALEN - 1 bytes. ASCII only: quoted names are not supported.
+bool is_identifier(std::string_view part) {
+  const auto letter = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+  };
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  return !part.empty() && part.size() <= 63 && letter(part.front()) &&
+         std::all_of(part.begin(), part.end(),
+                     [&](char c) { return letter(c) || digit(c) || c == '$'; });
+}
+
+bool check_function_name(const Field& item, const std::string& text) {
+  if (text.empty()) {
+    item.error("must not be empty");
+    return false;
+  }
+  const auto dot = text.find('.');
+  const std::string_view name(text);
+  const bool valid = dot == std::string::npos ? is_identifier(name)
+                                              : is_identifier(name.substr(0, dot)) &&
+                                                    is_identifier(name.substr(dot + 1));
+  if (!valid) {
+    item.error("invalid function name " + quote_value(text) +
+               ": expected name or schema.name, each part a letter or _ then letters, digits, _ "
+               "or $ (at most 63)");
+  }
+  return valid;
+}
+
 std::string duration_type_problem(const TomlValue& value) {
   if (value.is_integer()) {
     return "expected a duration string like \"" + std::to_string(value.as_integer()) +
@@ -106,6 +136,35 @@ std::optional<std::string> read_nonempty_string(const Field& f) {
     return std::nullopt;
   }
   return text;
+}
+
+std::optional<bool> read_bool(const Field& f) {
+  if (!f.value.is_boolean()) {
+    f.error("expected a boolean (true or false)");
+    return std::nullopt;
+  }
+  return f.value.as_boolean();
+}
+
+std::optional<std::vector<std::string>> read_string_array(const Field& f, ItemCheck check) {
+  if (!f.value.is_array()) {
+    f.error("expected an array of strings");
+    return std::nullopt;
+  }
+  const auto& items = f.value.as_array();
+  std::vector<std::string> out;
+  bool ok = true;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Field item{items[i], f.key + "[" + std::to_string(i) + "]", f.ctx};
+    auto text = read_string(item);
+    if (!text || (check != nullptr && !check(item, *text))) {
+      ok = false;
+    } else {
+      out.push_back(std::move(*text));
+    }
+  }
+  if (!ok) return std::nullopt;
+  return out;
 }
 
 std::optional<std::int64_t> read_integer(const Field& f, std::int64_t min, std::int64_t max) {
@@ -161,24 +220,37 @@ std::optional<std::chrono::milliseconds> read_duration(const Field& f, bool allo
   return value;
 }
 
-std::optional<std::uint32_t> read_message_size(const Field& f) {
-  std::uint64_t bytes = 0;
+std::optional<std::uint64_t> read_size(const Field& f) {
   if (f.value.is_integer()) {
     const std::int64_t value = f.value.as_integer();
-    bytes = value < 0 ? 0 : static_cast<std::uint64_t>(value);
-  } else if (f.value.is_string()) {
+    if (value < 0) {
+      f.error("must not be negative");
+      return std::nullopt;
+    }
+    return static_cast<std::uint64_t>(value);
+  }
+  if (f.value.is_string()) {
     const std::string& text = f.value.as_string().str;
     const auto parsed = parse_size(text);
     if (!parsed) {
       f.error("invalid size " + quote_value(text) +
               ": expected a whole number and a unit (B, kB, MB, GB, TB), e.g. \"64MB\"");
-      return std::nullopt;
     }
-    bytes = *parsed;
-  } else {
-    f.error("expected a size: an integer number of bytes or a string like \"64MB\"");
+    return parsed;
+  }
+  f.error("expected a size: an integer number of bytes or a string like \"64MB\"");
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> read_message_size(const Field& f) {
+  if (f.value.is_integer() && f.value.as_integer() < 0) {
+    // One message for every out-of-range value, negative ones included.
+    f.error("must be between 1kB and 1GB");
     return std::nullopt;
   }
+  const auto size = read_size(f);
+  if (!size) return std::nullopt;
+  const std::uint64_t bytes = *size;
   if (bytes < k_min_message_size || bytes > k_max_message_size) {
     f.error("must be between 1kB and 1GB");
     return std::nullopt;
@@ -199,13 +271,14 @@ std::optional<std::size_t> read_choice(const Field& f, std::span<const std::stri
   return std::nullopt;
 }
 
-std::optional<std::vector<ListenAddress>> read_listen_addresses(const Field& f) {
+std::optional<std::vector<ListenAddress>> read_listen_addresses(const Field& f,
+                                                                bool allow_empty) {
   if (!f.value.is_array()) {
     f.error("expected an array of strings, e.g. [\"127.0.0.1:5432\"]");
     return std::nullopt;
   }
   const auto& items = f.value.as_array();
-  if (items.empty()) {
+  if (items.empty() && !allow_empty) {
     f.error("at least one address is required");
     return std::nullopt;
   }
@@ -235,6 +308,10 @@ std::optional<std::vector<ListenAddress>> read_listen_addresses(const Field& f) 
   return out;
 }
 
+std::optional<std::vector<std::string>> read_function_names(const Field& f) {
+  return read_string_array(f, check_function_name);
+}
+
 std::optional<std::string> read_backend_name(const Field& f) {
   auto name = read_string(f);
   if (!name) return std::nullopt;
@@ -247,6 +324,12 @@ std::optional<std::string> read_backend_name(const Field& f) {
     return std::nullopt;
   }
   return name;
+}
+
+std::optional<std::string> read_resolved_path(const Field& f) {
+  const auto path = read_nonempty_string(f);
+  if (!path) return std::nullopt;
+  return f.ctx.resolve_path(*path);
 }
 
 std::optional<std::string> read_secret_file(const Field& f) {

@@ -30,6 +30,12 @@ inline constexpr std::array<std::string_view, 4> k_log_level_names{"error", "war
                                                                    "debug"};
 inline constexpr std::array<std::string_view, 3> k_auth_method_names{"trust", "md5",
                                                                      "scram-sha-256"};
+inline constexpr std::array<std::string_view, 2> k_load_balance_mode_names{"statement",
+                                                                           "session"};
+inline constexpr std::array<std::string_view, 2> k_transaction_reads_names{"until_write",
+                                                                           "primary"};
+inline constexpr std::array<std::string_view, 3> k_failover_mode_names{"builtin", "command",
+                                                                       "manual"};
 
 // Durations above this are refused: nothing here wants more, and it keeps
 // `now() + duration` far from overflow.
@@ -48,6 +54,13 @@ struct Field {
 
 [[nodiscard]] std::optional<std::string> read_string(const Field& f);
 [[nodiscard]] std::optional<std::string> read_nonempty_string(const Field& f);
+[[nodiscard]] std::optional<bool> read_bool(const Field& f);
+// An array of strings, possibly empty. Elements are named key[i]; each is read with
+// read_string, then given to `check` (when set), which reports its own problem and says
+// whether the element is usable. nullopt when anything was reported.
+using ItemCheck = bool (*)(const Field& item, const std::string& text);
+[[nodiscard]] std::optional<std::vector<std::string>> read_string_array(const Field& f,
+                                                                        ItemCheck check = nullptr);
 [[nodiscard]] std::optional<std::int64_t> read_integer(const Field& f, std::int64_t min,
                                                        std::int64_t max);
 // An integer or a float; finite and >= 0.
@@ -55,14 +68,23 @@ struct Field {
 // A duration string; zero is accepted only when `allow_zero`.
 [[nodiscard]] std::optional<std::chrono::milliseconds> read_duration(const Field& f,
                                                                      bool allow_zero);
-// Bytes as an integer or a size string, 1kB..1GB; exactly 1GB becomes 0x3fffffff.
+// Bytes as an integer >= 0 or a size string ("16MB").
+[[nodiscard]] std::optional<std::uint64_t> read_size(const Field& f);
+// A size of 1kB..1GB; exactly 1GB becomes 0x3fffffff.
 [[nodiscard]] std::optional<std::uint32_t> read_message_size(const Field& f);
 // Index into `names` of the string given.
 [[nodiscard]] std::optional<std::size_t> read_choice(const Field& f,
                                                      std::span<const std::string_view> names);
-[[nodiscard]] std::optional<std::vector<ListenAddress>> read_listen_addresses(const Field& f);
+// "host:port" strings, no address twice; an empty array only when `allow_empty`.
+[[nodiscard]] std::optional<std::vector<ListenAddress>> read_listen_addresses(const Field& f,
+                                                                              bool allow_empty);
+// load_balance.write_functions: "name" or "schema.name", each part an unquoted SQL
+// identifier of at most 63 bytes (ASCII letters, digits, _ and $; not starting with a digit or $).
+[[nodiscard]] std::optional<std::vector<std::string>> read_function_names(const Field& f);
 // A backend name: [A-Za-z0-9_.-]{1,63}.
 [[nodiscard]] std::optional<std::string> read_backend_name(const Field& f);
+// A path string resolved against the config's directory; the file itself is not read.
+[[nodiscard]] std::optional<std::string> read_resolved_path(const Field& f);
 // A path string resolved against the config's directory; the file's content with trailing
 // newlines trimmed. The content is a secret: no error shows it.
 [[nodiscard]] std::optional<std::string> read_secret_file(const Field& f);

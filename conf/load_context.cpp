@@ -130,6 +130,14 @@ void LoadContext::add_foreign(int anchor_line, ConfigError error) {
   entries_.push_back({anchor_line, std::move(error)});
 }
 
+bool LoadContext::has_error_at(std::string_view key) const {
+  return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& entry) {
+    const std::string_view other = entry.error.key;
+    return other.starts_with(key) &&
+           (other.size() == key.size() || other[key.size()] == '[');
+  });
+}
+
 std::vector<ConfigError> LoadContext::take_sorted_errors() {
   std::stable_sort(entries_.begin(), entries_.end(),
                    [](const Entry& a, const Entry& b) { return a.anchor_line < b.anchor_line; });

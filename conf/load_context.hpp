@@ -46,6 +46,9 @@ class LoadContext {
   void add_foreign(int anchor_line, ConfigError error);
 
   [[nodiscard]] bool has_errors() const { return !entries_.empty(); }
+  // Whether `key` (or one of its elements, key[i]) already has an error: checks that span
+  // keys skip a key whose value was refused rather than judge its default.
+  [[nodiscard]] bool has_error_at(std::string_view key) const;
   // All errors, stable-sorted by line (foreign errors by their anchor line).
   [[nodiscard]] std::vector<ConfigError> take_sorted_errors();
 

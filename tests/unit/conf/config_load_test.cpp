@@ -29,6 +29,7 @@ log_level = "debug"
 client_login_timeout = "1.5s"
 backend_connect_timeout = "250ms"
 max_message_size = "64MB"
+read_only_listen = ["127.0.0.1:6442", "[::1]:6443"]
 
 [auth]
 method = "md5"
@@ -45,6 +46,30 @@ retry_delay = "0s"
 user = "monitor"
 password = "mon-pass"
 database = "health"
+
+[load_balance]
+enabled = false
+mode = "session"
+primary_reads = false
+max_lag = "5s"
+max_lag_bytes = "16MB"
+read_your_writes = false
+transaction_reads = "primary"
+write_functions = ["bump", "app.next_id", "_x$1.Y_2"]
+
+[failover]
+mode = "command"
+failover_command = "/usr/local/bin/promote %h %p"
+follow_primary_command = "follow %d %H"
+rewind_command = "rewind %D"
+command_timeout = "90s"
+wait_timeout = "45s"
+search_primary_timeout = "10m"
+max_lag_on_failover = 1048576
+auto_failback = true
+state_file = "state/pgrouter.state"
+user = "failover"
+password = "fo-pass"
 
 [[backends]]
 name = "primary"
@@ -77,6 +102,8 @@ TEST(LoadConfig, FullFileSetsEveryKey) {
   EXPECT_EQ(c.proxy.client_login_timeout, 1500ms);
   EXPECT_EQ(c.proxy.backend_connect_timeout, 250ms);
   EXPECT_EQ(c.proxy.max_message_size, 64U << 20);
+  const std::vector<ListenAddress> read_only{{"127.0.0.1", 6442}, {"::1", 6443}};
+  EXPECT_EQ(c.proxy.read_only_listen, read_only);
 
   EXPECT_EQ(c.auth.method, AuthMethod::md5);
   EXPECT_EQ(c.auth.auth_file, dir.path("users.txt"));
@@ -93,6 +120,29 @@ TEST(LoadConfig, FullFileSetsEveryKey) {
   EXPECT_EQ(c.health_check.user, "monitor");
   EXPECT_EQ(c.health_check.password, "mon-pass");
   EXPECT_EQ(c.health_check.database, "health");
+
+  EXPECT_FALSE(c.load_balance.enabled);
+  EXPECT_EQ(c.load_balance.mode, LoadBalanceMode::session);
+  EXPECT_FALSE(c.load_balance.primary_reads);
+  EXPECT_EQ(c.load_balance.max_lag, 5s);
+  EXPECT_EQ(c.load_balance.max_lag_bytes, 16U << 20);
+  EXPECT_FALSE(c.load_balance.read_your_writes);
+  EXPECT_EQ(c.load_balance.transaction_reads, TransactionReads::primary);
+  const std::vector<std::string> functions{"bump", "app.next_id", "_x$1.Y_2"};
+  EXPECT_EQ(c.load_balance.write_functions, functions);
+
+  EXPECT_EQ(c.failover.mode, FailoverMode::command);
+  EXPECT_EQ(c.failover.failover_command, "/usr/local/bin/promote %h %p");
+  EXPECT_EQ(c.failover.follow_primary_command, "follow %d %H");
+  EXPECT_EQ(c.failover.rewind_command, "rewind %D");
+  EXPECT_EQ(c.failover.command_timeout, 90s);
+  EXPECT_EQ(c.failover.wait_timeout, 45s);
+  EXPECT_EQ(c.failover.search_primary_timeout, 10min);
+  EXPECT_EQ(c.failover.max_lag_on_failover, 1U << 20);
+  EXPECT_TRUE(c.failover.auto_failback);
+  EXPECT_EQ(c.failover.state_file, dir.path("state/pgrouter.state"));  // need not exist
+  EXPECT_EQ(c.failover.user, "failover");
+  EXPECT_EQ(c.failover.password, "fo-pass");
 
   ASSERT_EQ(c.backends.size(), 2U);
   EXPECT_EQ(c.backends[0].name, "primary");
@@ -129,7 +179,7 @@ TEST(LoadConfig, DefaultsWhenSectionsAreOmitted) {
 TEST(LoadConfig, EmptySectionsAndInlineTablesAreFine) {
   const auto result = load_config_text(
       "backends = [{host = \"a\"}, {host = \"b\", port = 1}]\n"
-      "[proxy]\n[auth]\n[health_check]\n",
+      "[proxy]\n[auth]\n[health_check]\n[load_balance]\n[failover]\n",
       "t.toml", "");
   ASSERT_NE(result.config, nullptr) << ::testing::PrintToString(test::error_lines(result));
   ASSERT_EQ(result.config->backends.size(), 2U);
