@@ -217,10 +217,23 @@ void Coordinator::State::set_primary(std::optional<std::size_t> index, std::uint
 void Coordinator::State::observe(const health::ClusterView& raw) {
   if (stopped) return;
   switch (phase) {
-    case Phase::searching: search(raw); break;
+    case Phase::searching:
+      search(raw);
+      if (phase == Phase::searching && dead_primary && steady_clock::now() >= retry_failover_at &&
+          raw.nodes[*dead_primary].status == health::NodeStatus::down) {
+        for (std::size_t i = 0; i < raw.nodes.size(); ++i) {
+          if (i != *dead_primary && raw.nodes[i].status == health::NodeStatus::up &&
+              raw.nodes[i].role == health::NodeRole::standby &&
+              nodes[i].state == AttachState::attached) {
+            start_failover(raw, *dead_primary);
+            break;
+          }
+        }
+      }
+      break;
     case Phase::running:
       if (primary && raw.nodes[*primary].status == health::NodeStatus::down) {
-        start_failover(raw);
+        start_failover(raw, *primary);
       } else {
         judge_nodes(raw);
       }
@@ -260,6 +273,7 @@ void Coordinator::State::search(const health::ClusterView& raw) {
   pgr::log::info("failover: primary search: ", result.summary);
   if (!system_identifier) system_identifier = raw.nodes[p].system_identifier;
   phase = Phase::running;
+  dead_primary.reset();
   search_waiting_logged = false;
   search_timeout_logged = false;
   set_primary(p, raw.nodes[p].timeline);

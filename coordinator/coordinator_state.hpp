@@ -54,7 +54,7 @@ struct Coordinator::State {
   void set_state(std::size_t index, failover::AttachState state, std::string reason);
   void set_primary(std::optional<std::size_t> index, std::uint32_t timeline);
   void fetch_history_in_background();
-  void start_failover(const health::ClusterView& raw);
+  void start_failover(const health::ClusterView& raw, std::size_t failed);
   void run_node_job(std::size_t index, bool rewind);
   std::optional<std::size_t> node_at(const std::string& host, std::uint16_t port) const;
   std::string label(std::size_t index) const;
@@ -89,7 +89,11 @@ struct Coordinator::State {
   std::optional<std::uint64_t> system_identifier;
   std::optional<failover::TimelineHistory> history;  // of `timeline`, once fetched
   bool history_fetching = false;
-  std::optional<std::string> recorded_primary;  // from the state file, for the search
+  std::optional<std::string> recorded_primary;
+  // A primary that failed when no standby could replace it (and that was not fenced): the
+  // failover is retried while it stays down, and it is the primary again if it returns.
+  std::optional<std::size_t> dead_primary;
+  steady_clock::time_point retry_failover_at{};  // from the state file, for the search
   steady_clock::time_point search_started{};
   bool search_timeout_logged = false;
   bool search_waiting_logged = false;

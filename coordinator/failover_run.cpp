@@ -32,6 +32,7 @@ using failover::EventKind;
 using std::chrono::milliseconds;
 
 constexpr milliseconds poll_interval{100};
+constexpr milliseconds retry_after_abort{3000};
 
 long long ms_since(steady_clock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(steady_clock::now() - start).count();
@@ -66,8 +67,7 @@ std::string describe(const Event& e) {
 
 }  // namespace
 
-void Coordinator::State::start_failover(const health::ClusterView& raw) {
-  const std::size_t failed = *primary;
+void Coordinator::State::start_failover(const health::ClusterView& raw, std::size_t failed) {
   phase = Phase::failing_over;
   failover_started = steady_clock::now();
   primary.reset();
@@ -121,7 +121,8 @@ asio::awaitable<void> Coordinator::State::run_failover(std::shared_ptr<State> se
     }
     in.nodes[i].standby = fresh.in_recovery;
     in.nodes[i].timeline = fresh.timeline;
-    in.nodes[i].received_lsn = fresh.received_lsn;
+    // After a restart a standby has received nothing yet (NULL): what it replayed counts.
+    in.nodes[i].received_lsn = std::max(fresh.received_lsn, fresh.replay_lsn);
     pgr::log::info("failover: ", s.label(i), ": received ",
                    protocol::format_lsn(fresh.received_lsn), " on timeline ", fresh.timeline);
   }
@@ -160,6 +161,13 @@ asio::awaitable<void> Coordinator::State::run_failover(std::shared_ptr<State> se
     } else {
       s.phase = Phase::searching;
       s.search_started = steady_clock::now();
+      if (s.nodes[failed].state == AttachState::attached) {
+        // Nothing was done (no candidate): try again while it stays down.
+        s.dead_primary = failed;
+        s.retry_failover_at = steady_clock::now() + retry_after_abort;
+        pgr::log::warn("failover: ", s.label(failed), " stays the primary if it returns; ",
+                       "failover is retried when a standby is up");
+      }
     }
   }
   for (const auto& step : s.plan->steps()) {
