@@ -182,8 +182,14 @@ void Coordinator::State::set_state(std::size_t index, AttachState state, std::st
   NodeRecord& n = nodes[index];
   if (n.state == state && n.reason == reason) return;
   const AttachState before = n.state;
-  n.state = state;
   n.reason = std::move(reason);
+  if (before == state) {  // a new reason alone: persisted, not news
+    pgr::log::debug("failover: ", label(index), ": still ", failover::to_string(state), " (",
+                    n.reason, ")");
+    write_state_file();
+    return;
+  }
+  n.state = state;
   n.since = unix_now();
   const auto text = std::string(failover::to_string(before)) + " -> " +
                     std::string(failover::to_string(state)) + " (" + n.reason + ")";
