@@ -35,6 +35,9 @@ NodeView view_of(std::size_t index, const conf::BackendConfig& backend,
     view.received_lsn = probe->received_lsn;
     view.replay_lsn = probe->replay_lsn;
     view.wal_receiver_status = probe->wal_receiver_status;
+    view.sender_host = probe->sender_host;
+    view.sender_port = probe->sender_port;
+    view.received_tli = probe->received_tli;
   }
   return view;
 }
@@ -129,6 +132,29 @@ ClusterView build_cluster_view(std::uint64_t generation,
                       ") is the primary";
   }
   return view;
+}
+
+void apply_overlay(ClusterView& view, const ViewOverlay& overlay) {
+  if (!overlay.active) return;
+  const auto serving = [](const NodeView& node) {
+    return node.status == NodeStatus::up || node.status == NodeStatus::suspect;
+  };
+  view.primary.reset();
+  if (overlay.primary && *overlay.primary < view.nodes.size() &&
+      serving(view.nodes[*overlay.primary])) {
+    view.primary = overlay.primary;
+    view.nodes[*overlay.primary].role = NodeRole::primary;
+  }
+  for (std::size_t i = 0; i < view.nodes.size(); ++i) {
+    NodeView& node = view.nodes[i];
+    if (view.primary == i) continue;
+    if (i < overlay.held_out.size() && !overlay.held_out[i].empty()) {
+      node.held_out = overlay.held_out[i];
+    } else if (serving(node) && node.role == NodeRole::primary) {
+      node.held_out = "not in recovery, but not the primary";
+    }
+    if (!node.held_out.empty()) node.status = NodeStatus::down;
+  }
 }
 
 bool differs_for_workers(const ClusterView& before, const ClusterView& after) {

@@ -66,6 +66,21 @@ struct PrimaryChoice {
                                              std::optional<std::uint64_t> cluster_system_id,
                                              const PrimaryChoice& choice);
 
+// What the failover coordinator imposes on the view the probes produce: it alone decides the
+// primary (none while it searches or fails over), and it holds nodes out of service (fenced,
+// diverged, following a new primary) whatever they answer.
+struct ViewOverlay {
+  bool active = false;  // false: no coordinator; the probes' own primary choice stands
+  std::optional<std::size_t> primary;  // the coordinator's primary; nullopt: none for now
+  std::vector<std::string> held_out;   // per node index: why it may not serve; "" = it may
+};
+
+// Applies `overlay` to a view built by build_cluster_view. The primary becomes the overlay's
+// (published as role primary, as the coordinator has seen it accept writes) while it is in
+// service; a held-out node, and any other in-service node not in recovery (a false primary),
+// is published with status down and held_out saying why.
+void apply_overlay(ClusterView& view, const ViewOverlay& overlay);
+
 // True when a worker would act differently: the primary, or any node's role, status,
 // timeline or system identifier changed. LSNs and errors alone do not count.
 [[nodiscard]] bool differs_for_workers(const ClusterView& before, const ClusterView& after);

@@ -36,12 +36,19 @@ struct NodeView {
   std::uint64_t received_lsn = 0;  // standby: pg_last_wal_receive_lsn()
   std::uint64_t replay_lsn = 0;    // standby: pg_last_wal_replay_lsn()
   std::string wal_receiver_status;  // standby: pg_stat_wal_receiver.status, "" when none
+  std::string sender_host;          // standby: pg_stat_wal_receiver.sender_host, "" when none
+  std::uint16_t sender_port = 0;    // standby: pg_stat_wal_receiver.sender_port, 0 when none
+  std::uint32_t received_tli = 0;   // standby: pg_stat_wal_receiver.received_tli, 0 when none
   // Standby only, from health/lag_tracker.hpp: bytes of WAL the primary has that this node
   // has not replayed, and an upper bound on how stale its data is. nullopt while unknown (no
   // primary sampled yet): a router must then treat the node as too far behind.
   std::optional<std::uint64_t> lag_bytes;
   std::optional<std::chrono::milliseconds> lag;
   std::string last_error;           // the last failed probe's reason, "" after a success
+  // Why failover keeps this node out of service whatever it answers ("fenced: ...",
+  // "diverged: ...", "following: ..."); "" when it may serve. A held-out node is published
+  // with status down, so routing needs no other test.
+  std::string held_out;
   std::chrono::system_clock::time_point last_probe{};
 };
 

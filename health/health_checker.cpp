@@ -67,7 +67,7 @@ struct HealthChecker::State {
   void log_transition(std::size_t index, NodeStatus before, const NodeDecision& decision,
                       const ProbeResult& result) const;
   void log_role_change(std::size_t index, const ProbeResult& result) const;
-  void rebuild_and_publish();
+  void rebuild_and_publish(bool notify = true);
   void log_choice(const PrimaryChoice& choice, const ClusterView& view);
   // One backend's probe loop. It owns its NodeProbe (and so the libpq connection) in its
   // frame and shares the checker's state, so it outlives a destroyed HealthChecker safely: it
@@ -78,6 +78,9 @@ struct HealthChecker::State {
   std::vector<conf::BackendConfig> backends;
   conf::HealthCheckConfig config;
   publish_fn publish;
+  observe_fn observe;
+  ViewOverlay overlay;
+  bool observing = false;  // inside observe(): set_overlay() must not rebuild again
   std::vector<std::unique_ptr<Node>> nodes;  // by backend index; Node is not movable
   std::optional<std::uint64_t> cluster_system_id;
   LagTracker lag_tracker;
@@ -165,7 +168,7 @@ void HealthChecker::State::log_role_change(std::size_t index, const ProbeResult&
   }
 }
 
-void HealthChecker::State::rebuild_and_publish() {
+void HealthChecker::State::rebuild_and_publish(bool notify) {
   const auto known = cluster_system_id;
   std::vector<NodeObservation> seen;
   seen.reserve(nodes.size());
@@ -174,11 +177,20 @@ void HealthChecker::State::rebuild_and_publish() {
   if (!known && cluster_system_id) {
     pgr::log::info("cluster system identifier is ", *cluster_system_id);
   }
-  const PrimaryChoice choice = choose_primary(seen, cluster_system_id, current->primary);
+  PrimaryChoice choice = choose_primary(seen, cluster_system_id, current->primary);
+  // With a coordinator, several writable nodes are its to judge (and fence): the raw view
+  // shows them as they answer, and the overlay holds out all but its primary.
+  if (overlay.active) choice.excluded_primaries.clear();
   ClusterView view =
       build_cluster_view(current->generation + 1, backends, seen, cluster_system_id, choice);
-  log_choice(choice, view);
+  if (!overlay.active) log_choice(choice, view);
   annotate_lag(lag_tracker, lag_primary, view);
+  if (notify && observe) {
+    observing = true;
+    observe(view);
+    observing = false;
+  }
+  apply_overlay(view, overlay);
 
   // Publish what workers act on at once; otherwise (only LSNs moved) at most once a period, so
   // lag figures stay fresh without a post to every worker on every probe.
@@ -276,6 +288,13 @@ void HealthChecker::stop() {
     node->wake.cancel();
     node->stop_signal.emit(asio::cancellation_type::terminal);
   }
+}
+
+void HealthChecker::set_observer(observe_fn observe) { state_->observe = std::move(observe); }
+
+void HealthChecker::set_overlay(ViewOverlay overlay) {
+  state_->overlay = std::move(overlay);
+  if (!state_->observing && !state_->stopped) state_->rebuild_and_publish(false);
 }
 
 void HealthChecker::report_backend_failure(std::size_t node_index, std::string reason) {

@@ -18,6 +18,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "conf/config.hpp"
+#include "health/cluster_builder.hpp"
 #include "health/cluster_view.hpp"
 
 namespace pgr::health {
@@ -25,6 +26,10 @@ namespace pgr::health {
 class HealthChecker {
  public:
   using publish_fn = std::function<void(ClusterViewPtr)>;
+  // Sees every view the probes produce, before the overlay and before publication (which is
+  // rate-limited): the failover coordinator's input. It may call set_overlay(), which then
+  // applies to that same view.
+  using observe_fn = std::function<void(const ClusterView& raw)>;
 
   HealthChecker(boost::asio::any_io_executor main_executor,
                 std::vector<conf::BackendConfig> backends, conf::HealthCheckConfig config,
@@ -37,6 +42,11 @@ class HealthChecker {
   void start();
   // Cancels every probe and wait. Safe to call twice; after it no callback runs.
   void stop();
+  // Installs the observer (before start()).
+  void set_observer(observe_fn observe);
+  // Replaces the overlay (cluster_builder.hpp) and republishes at once when that changes
+  // what workers see. Main thread only.
+  void set_overlay(ViewOverlay overlay);
   // A worker saw this backend fail: probe it now (rate-limited by retry_delay). Never marks the
   // node down by itself — only probes do. Main thread only.
   void report_backend_failure(std::size_t node_index, std::string reason);

@@ -14,7 +14,8 @@ const char* const probe_query =
     " CASE WHEN r.in_recovery THEN pg_catalog.pg_last_wal_receive_lsn() END,"
     " CASE WHEN r.in_recovery THEN pg_catalog.pg_last_wal_replay_lsn() END,"
     " w.status, w.received_tli,"
-    " (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint())"
+    " (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()),"
+    " w.sender_host, w.sender_port"
     " FROM (SELECT pg_catalog.pg_is_in_recovery() AS in_recovery) AS r"
     " LEFT JOIN pg_catalog.pg_stat_wal_receiver AS w ON true";
 
@@ -75,6 +76,11 @@ ProbeResult parse_probe_row(std::span<const std::optional<std::string_view>> row
 
   if (const auto status = col(ProbeColumn::wal_receiver_status)) {
     result.wal_receiver_status = std::string(*status);
+  }
+  result.received_tli = parse_timeline(col(ProbeColumn::received_tli), 10);
+  if (const auto host = col(ProbeColumn::sender_host)) result.sender_host = std::string(*host);
+  if (const auto port = col(ProbeColumn::sender_port)) {
+    result.sender_port = parse_number<std::uint16_t>(*port, 10).value_or(0);
   }
 
   const std::uint32_t live_timeline =

@@ -28,6 +28,11 @@ struct ProbeResult {
   protocol::lsn_t received_lsn = 0;  // standby only: pg_last_wal_receive_lsn(), 0 if NULL
   protocol::lsn_t replay_lsn = 0;    // standby only: pg_last_wal_replay_lsn(), 0 if NULL
   std::string wal_receiver_status;   // standby: pg_stat_wal_receiver.status, "" when none
+  // Standby: where its WAL receiver streams from (pg_stat_wal_receiver sender_host and
+  // sender_port; "" and 0 when none runs) and the timeline it receives (0 when none).
+  std::string sender_host;
+  std::uint16_t sender_port = 0;
+  std::uint32_t received_tli = 0;
   bool reused_connection = false;    // the query ran on the connection kept from last time
   std::chrono::steady_clock::duration duration{};
 };
@@ -55,6 +60,8 @@ enum class ProbeColumn : std::size_t {
   wal_receiver_status,
   received_tli,
   checkpoint_timeline,
+  sender_host,
+  sender_port,
   count_
 };
 inline constexpr std::size_t probe_column_count = static_cast<std::size_t>(ProbeColumn::count_);

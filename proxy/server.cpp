@@ -5,6 +5,7 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include "coordinator/coordinator.hpp"
 #include "health/health_checker.hpp"
 #include "protocol/base64.hpp"
 #include "proxy/listener.hpp"
@@ -52,11 +53,24 @@ int Server::run() {
     }
   }
 
-  for (auto& worker : workers_) worker->start();
   health::HealthChecker health(main_.get_executor(), config.backends, config.health_check,
                                [this](health::ClusterViewPtr view) {
                                  for (auto& worker : workers_) worker->publish(view);
                                });
+  coordinator::Coordinator failover(main_.get_executor(), shared_.config, health);
+  // Workers report failing backends from their own threads: the report hops to main, where
+  // the health checker re-probes (only probes decide). `health_alive` is read and cleared on
+  // main only, so a report still queued when run() returns finds it false and does nothing.
+  auto health_alive = std::make_shared<bool>(true);
+  shared_.report_backend_failure = [this, &health, alive = std::weak_ptr<bool>(health_alive)](
+                                       std::size_t index, std::string reason) {
+    asio::post(main_, [&health, alive, index, reason = std::move(reason)]() mutable {
+      const auto flag = alive.lock();
+      if (flag && *flag) health.report_backend_failure(index, std::move(reason));
+    });
+  };
+  for (auto& worker : workers_) worker->start();
+  failover.start();
   health.start();
   listener.start();
   log::info("pgrouter started: ", worker_count, " workers, ", config.backends.size(), " backends");
@@ -71,6 +85,7 @@ int Server::run() {
     }
     log::info("signal ", signal, " received: shutting down");
     listener.close();
+    failover.stop();
     health.stop();
     for (auto& worker : workers_) worker->stop();
     main_.stop();
@@ -83,6 +98,7 @@ int Server::run() {
   main_.restart();
   main_.poll();
   for (auto& worker : workers_) worker->join(k_shutdown_grace);
+  *health_alive = false;
   log::info("pgrouter stopped");
   return 0;
 }

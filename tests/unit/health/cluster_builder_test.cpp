@@ -209,5 +209,60 @@ TEST(ClusterView, DiffersForWorkersOnlyOnWhatWorkersUse) {
       base, build_cluster_view(2, config, promoted, sysid, choose_primary(promoted, sysid, 0))));
 }
 
+// -- the coordinator's overlay ------------------------------------------------------------------
+
+ClusterView three_node_view(std::vector<NodeObservation> nodes) {
+  const auto config = backends(nodes.size());
+  PrimaryChoice choice = choose_primary(nodes, sysid, {});
+  choice.excluded_primaries.clear();  // as the checker builds it when an overlay is active
+  return build_cluster_view(1, config, nodes, sysid, choice);
+}
+
+TEST(ApplyOverlay, InactiveChangesNothing) {
+  auto view = three_node_view({primary(), standby(), standby()});
+  const auto before = view;
+  apply_overlay(view, ViewOverlay{});
+  EXPECT_EQ(view.primary, before.primary);
+  EXPECT_FALSE(differs_for_workers(before, view));
+}
+
+TEST(ApplyOverlay, NoPrimaryWhileFailingOver) {
+  auto view = three_node_view({primary(), standby(), standby()});
+  ViewOverlay overlay{true, std::nullopt, {"fenced: old primary", "", ""}};
+  apply_overlay(view, overlay);
+  EXPECT_EQ(view.primary, std::nullopt);
+  EXPECT_EQ(view.nodes[0].status, NodeStatus::down);
+  EXPECT_EQ(view.nodes[0].held_out, "fenced: old primary");
+  EXPECT_EQ(view.nodes[1].status, NodeStatus::up);
+  EXPECT_EQ(view.nodes[1].held_out, "");
+}
+
+TEST(ApplyOverlay, CoordinatorPrimaryWinsAndFalsePrimaryIsHeldOut) {
+  // node1 was just promoted (the probe still says standby); node0 is back and writable.
+  auto view = three_node_view({primary(1), standby(1), standby(1)});
+  ViewOverlay overlay{true, std::size_t{1}, {}};
+  apply_overlay(view, overlay);
+  EXPECT_EQ(view.primary, 1u);
+  EXPECT_EQ(view.nodes[1].role, NodeRole::primary);
+  EXPECT_EQ(view.nodes[1].status, NodeStatus::up);
+  EXPECT_EQ(view.nodes[0].status, NodeStatus::down);
+  EXPECT_NE(view.nodes[0].held_out, "");
+  EXPECT_EQ(view.nodes[2].status, NodeStatus::up);
+}
+
+TEST(ApplyOverlay, PrimaryThatIsDownIsNotPublished) {
+  auto view = three_node_view({primary(1, NodeStatus::down), standby(), standby()});
+  apply_overlay(view, ViewOverlay{true, std::size_t{0}, {}});
+  EXPECT_EQ(view.primary, std::nullopt);
+}
+
+TEST(ApplyOverlay, HeldOutStandbyIsDown) {
+  auto view = three_node_view({primary(), standby(), standby()});
+  apply_overlay(view, ViewOverlay{true, std::size_t{0}, {"", "", "diverged: past 0/5000060"}});
+  EXPECT_EQ(view.primary, 0u);
+  EXPECT_EQ(view.nodes[2].status, NodeStatus::down);
+  EXPECT_EQ(view.nodes[2].held_out, "diverged: past 0/5000060");
+}
+
 }  // namespace
 }  // namespace pgr::health

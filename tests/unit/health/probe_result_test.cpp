@@ -129,6 +129,21 @@ TEST(ProbeResult, Malformed) {
   EXPECT_FALSE(parse_probe_row(short_row).ok);
 }
 
+TEST(ProbeResult, WalReceiverSender) {
+  auto row = standby_row();
+  at(row, C::sender_host) = "10.0.0.5";
+  at(row, C::sender_port) = "5433";
+  const auto r = parse_probe_row(row);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.sender_host, "10.0.0.5");
+  EXPECT_EQ(r.sender_port, 5433);
+  EXPECT_EQ(r.received_tli, 3u);
+  const auto none = parse_probe_row(primary_row());
+  EXPECT_EQ(none.sender_host, "");
+  EXPECT_EQ(none.sender_port, 0);
+  EXPECT_EQ(none.received_tli, 0u);
+}
+
 TEST(ProbeResult, QueryNamesEveryColumnItParses) {
   // A cheap guard that the query and the column enum move together.
   const std::string_view query = probe_query;
@@ -137,6 +152,8 @@ TEST(ProbeResult, QueryNamesEveryColumnItParses) {
   EXPECT_NE(query.find("pg_walfile_name"), std::string_view::npos);
   EXPECT_NE(query.find("received_tli"), std::string_view::npos);
   EXPECT_NE(query.find("pg_control_checkpoint()"), std::string_view::npos);
+  EXPECT_NE(query.find("sender_host"), std::string_view::npos);
+  EXPECT_NE(query.find("sender_port"), std::string_view::npos);
 }
 
 }  // namespace
