@@ -399,7 +399,15 @@ bool SessionLoop::process_link_input(BackendLink& link) {
         forward = true;  // notifications are the session's, whichever group is running
         break;
       case 'N':
-        forward = group == nullptr || group->visible();
+        if (group == nullptr) {
+          // Between requests a server only warns about itself ("terminating connection due
+          // to immediate shutdown"): about this link, not the client's session, which
+          // survives it.
+          if (const auto fields = protocol::parse_error_response(body)) {
+            log::info(identity_.tag, ": ", link.name, " said ", fields->severity, " ", fields->sqlstate, " ", fields->message);
+          }
+          forward = false;
+        }
         break;
       case 'S':
         // ParameterStatus outside the client's own units (a promoted standby's in_hot_standby,

@@ -29,10 +29,12 @@ class FailoverRouter(pgcluster.PgRouter):
         self.opts["extra"] = "[failover]\n" + failover
 
     def write_config(self) -> None:
+        opts = dict(self.opts)
+        if opts.get("health_timeout") in (None, "2s"):
+            opts["health_timeout"] = "1s"
         text = pgcluster.render_pgrouter_toml(
             port=self.port, backends=[(n.name, "127.0.0.1", n.port) for n in self.backends()],
-            auth_file=str(self.auth_file) if self.auth_file else None, health_timeout="1s",
-            **{k: v for k, v in self.opts.items()})
+            auth_file=str(self.auth_file) if self.auth_file else None, **opts)
         health = "".join(f"{k} = {v}\n" for k, v in HEALTH.items())
         text = text.replace("[health_check]\n", "[health_check]\n" + health, 1)
         # Every [[backends]] block ends with its port line: add the data directory after it.

@@ -152,7 +152,7 @@ def test_stopped_standby_no_failover_no_hooks(fresh, tmp_path):
     with router.connect() as c:
         c.autocommit = True
         with c.cursor() as cur:
-            cur.execute("SELECT inet_server_port(), pg_is_in_recovery()")
+            cur.execute("/*NO LOAD BALANCE*/ SELECT inet_server_port(), pg_is_in_recovery()")
             assert cur.fetchone() == (cluster.node("node0").port, False)
     c.close()
     text = router.log_text()

@@ -74,7 +74,7 @@ def test_failover_command_gets_pgpool_placeholders(fresh, tmp_path):
     with router.connect() as c:
         c.autocommit = True
         with c.cursor() as cur:
-            cur.execute("SELECT inet_server_port(), pg_is_in_recovery()")
+            cur.execute("/*NO LOAD BALANCE*/ SELECT inet_server_port(), pg_is_in_recovery()")
             assert cur.fetchone() == (primary.port, False)
     c.close()
     router.stop()
