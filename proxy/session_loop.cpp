@@ -370,6 +370,12 @@ bool SessionLoop::process_link_input(BackendLink& link) {
           forward = false;
           break;
         }
+        if (fields && fields->sqlstate == sqlstate::read_only_sql_transaction && !identity_.read_only_port &&
+            worker_.view()->primary == node) {
+          // The primary refused a write as read-only: it may have been demoted. Only a probe
+          // decides; this asks main for one now.
+          if (const auto& report = worker_.shared().report_backend_failure) report(node, "25006 from the primary");
+        }
         if (group != nullptr) {
           group->saw_error = true;
           if (!group->visible() && group->first_error.empty() && fields) {
@@ -379,16 +385,10 @@ bool SessionLoop::process_link_input(BackendLink& link) {
         break;
       }
       case '1':
-        if (group != nullptr && !group->parse_replies.empty()) {
-          if (group->parse_replies.front()) forward = false;
-          group->parse_replies.pop_front();
-        }
+        if (group != nullptr && group->parses.next_is_injected()) forward = false;
         break;
       case '3':
-        if (group != nullptr && !group->close_replies.empty()) {
-          if (group->close_replies.front()) forward = false;
-          group->close_replies.pop_front();
-        }
+        if (group != nullptr && group->closes.next_is_injected()) forward = false;
         break;
       case 'C':
         if (group != nullptr) {
@@ -410,8 +410,14 @@ bool SessionLoop::process_link_input(BackendLink& link) {
         }
         break;
       case 'S':
-        // ParameterStatus outside the client's own units (a promoted standby's in_hot_standby,
-        // a reload elsewhere) describes a backend, not the session: not relayed.
+        // PostgreSQL 14+ reports in_hot_standby: "on" from the primary means it was demoted
+        // (or replaced); ask main to re-probe it at once.
+        if (const auto status = protocol::parse_parameter_status(body);
+            status && status->name == "in_hot_standby" && status->value == "on" && worker_.view()->primary == node) {
+          if (const auto& report = worker_.shared().report_backend_failure) report(node, "in_hot_standby=on");
+        }
+        // Outside the client's own units (a promoted standby's in_hot_standby, a reload
+        // elsewhere) it describes a backend, not the session: not relayed.
         break;
       default:
         if (group == nullptr) {
@@ -708,7 +714,7 @@ void SessionLoop::forward_in_unit(BackendLink& link, char type, protocol::bytes_
       // too, so the client's Bind fails as it would on a single server.
       if (it != link.statements.end()) {
         protocol::write_close(link.out, 'S', name);
-        group.close_replies.push_back(true);
+        group.closes.note_sent(true);
         link.statements.erase(it);
       }
       return;
@@ -716,10 +722,10 @@ void SessionLoop::forward_in_unit(BackendLink& link, char type, protocol::bytes_
     if (it != link.statements.end() && it->second == statement->generation) return;
     if (it != link.statements.end() && !name.empty()) {
       protocol::write_close(link.out, 'S', name);
-      group.close_replies.push_back(true);
+      group.closes.note_sent(true);
     }
     link.out.insert(link.out.end(), statement->parse.begin(), statement->parse.end());
-    group.parse_replies.push_back(true);
+    group.parses.note_sent(true);
     link.statements[std::string(name)] = statement->generation;
   };
   switch (type) {
@@ -729,14 +735,14 @@ void SessionLoop::forward_in_unit(BackendLink& link, char type, protocol::bytes_
         if (!head->statement.empty() && it != link.statements.end() && prepared_.find(head->statement) == nullptr) {
           // The client closed this name earlier (on another link): close the stale copy here.
           protocol::write_close(link.out, 'S', head->statement);
-          group.close_replies.push_back(true);
+          group.closes.note_sent(true);
         }
         const auto generation = prepared_.parsed(head->statement, framed, head->sql, classifier_options_);
         link.statements[std::string(head->statement)] = generation;
         const auto& facts = prepared_.find(head->statement)->facts;
         if (facts.session_state) group.settings.emplace_back(head->sql);
       }
-      group.parse_replies.push_back(false);
+      group.parses.note_sent(false);
       break;
     case 'B':
       if (const auto head = protocol::parse_bind_head(body)) {
@@ -756,7 +762,7 @@ void SessionLoop::forward_in_unit(BackendLink& link, char type, protocol::bytes_
           portals_.erase(std::string(ref->name));
         }
       }
-      group.close_replies.push_back(false);
+      group.closes.note_sent(false);
       break;
     case 'E':
       link.syncs_since_execute = 0;
@@ -796,9 +802,8 @@ void SessionLoop::dispatch_unit(BackendLink& link, const PendingUnit& unit, char
   copy_link_ = d.node;
   if (type == 'Q') {
     const auto sql = sql_of(body);
-    const auto c = protocol::classify_sql(sql, classifier_options_);
     auto& g = link.groups.back();
-    if (c.session_state && !c.malformed) {
+    if (unit.facts.session_state) {
       g.settings.emplace_back(sql);
       g.deallocates_all = SettingsLog::deallocates_all(sql);
     }
