@@ -253,7 +253,10 @@ asio::awaitable<Event> Coordinator::State::run_command(const Action& action) {
 
 asio::awaitable<health::ProbeResult> Coordinator::State::probe(std::size_t node) {
   health::NodeProbe probe(executor, config->backends[node], config->health_check);
-  co_return co_await probe.probe();
+  auto result = co_await probe.probe();
+  // Same rule as the health checker's: a standby that lost its upstream keeps its timeline.
+  if (const auto previous = health->last_ok(node)) health::keep_known_timeline(result, *previous);
+  co_return result;
 }
 
 asio::awaitable<bool> Coordinator::State::sleep_for(milliseconds d) {

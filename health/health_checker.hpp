@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "conf/config.hpp"
 #include "health/cluster_builder.hpp"
 #include "health/cluster_view.hpp"
+#include "health/probe_result.hpp"
 
 namespace pgr::health {
 
@@ -53,6 +55,8 @@ class HealthChecker {
   // The last published view; never null. Before the first publication: generation 0, every
   // node present, down, role unknown.
   ClusterViewPtr current() const;
+  // The last successful probe of node `index` (nullopt before one).
+  std::optional<ProbeResult> last_ok(std::size_t index) const;
 
  private:
   struct State;

@@ -15,7 +15,7 @@ const char* const probe_query =
     " CASE WHEN r.in_recovery THEN pg_catalog.pg_last_wal_replay_lsn() END,"
     " w.status, w.received_tli,"
     " (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()),"
-    " w.sender_host, w.sender_port"
+    " w.sender_host, w.sender_port, pg_catalog.pg_postmaster_start_time()::text"
     " FROM (SELECT pg_catalog.pg_is_in_recovery() AS in_recovery) AS r"
     " LEFT JOIN pg_catalog.pg_stat_wal_receiver AS w ON true";
 
@@ -79,6 +79,7 @@ ProbeResult parse_probe_row(std::span<const std::optional<std::string_view>> row
   }
   result.received_tli = parse_timeline(col(ProbeColumn::received_tli), 10);
   if (const auto host = col(ProbeColumn::sender_host)) result.sender_host = std::string(*host);
+  if (const auto started = col(ProbeColumn::postmaster_start)) result.postmaster_start = std::string(*started);
   if (const auto port = col(ProbeColumn::sender_port)) {
     result.sender_port = parse_number<std::uint16_t>(*port, 10).value_or(0);
   }
@@ -93,6 +94,13 @@ ProbeResult parse_probe_row(std::span<const std::optional<std::string_view>> row
 
   result.ok = true;
   return result;
+}
+
+void keep_known_timeline(ProbeResult& result, const ProbeResult& previous) {
+  if (!result.ok || !previous.ok || !result.in_recovery || !previous.in_recovery) return;
+  if (result.received_tli != 0) return;  // streaming: the receiver says it
+  if (result.postmaster_start.empty() || result.postmaster_start != previous.postmaster_start) return;
+  if (previous.timeline > result.timeline) result.timeline = previous.timeline;
 }
 
 }  // namespace pgr::health

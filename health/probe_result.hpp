@@ -32,6 +32,7 @@ struct ProbeResult {
   // sender_port; "" and 0 when none runs) and the timeline it receives (0 when none).
   std::string sender_host;
   std::uint16_t sender_port = 0;
+  std::string postmaster_start;  // pg_postmaster_start_time() as text: tells a restart apart
   std::uint32_t received_tli = 0;
   bool reused_connection = false;    // the query ran on the connection kept from last time
   std::chrono::steady_clock::duration duration{};
@@ -62,6 +63,7 @@ enum class ProbeColumn : std::size_t {
   checkpoint_timeline,
   sender_host,
   sender_port,
+  postmaster_start,
   count_
 };
 inline constexpr std::size_t probe_column_count = static_cast<std::size_t>(ProbeColumn::count_);
@@ -72,5 +74,12 @@ inline constexpr std::size_t probe_column_count = static_cast<std::size_t>(Probe
 // right after a promotion until the next checkpoint); on a standby the WAL receiver's
 // received_tli; the last checkpoint's timeline when those are missing.
 [[nodiscard]] ProbeResult parse_probe_row(std::span<const std::optional<std::string_view>> row);
+
+// A standby whose WAL receiver is not running (its upstream just died, say) falls back to the
+// last checkpoint's timeline, which can be older than the timeline it has replayed into: a
+// standby that followed a promotion would then look as if it had replayed past the switch
+// point on the old timeline (a false "diverged"). A standby's timeline never goes back while
+// its postmaster runs, so without a receiver it keeps the previous probe's timeline.
+void keep_known_timeline(ProbeResult& result, const ProbeResult& previous);
 
 }  // namespace pgr::health

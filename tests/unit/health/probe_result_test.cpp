@@ -158,3 +158,60 @@ TEST(ProbeResult, QueryNamesEveryColumnItParses) {
 
 }  // namespace
 }  // namespace pgr::health
+
+namespace pgr::health {
+namespace {
+
+// A standby that followed a promotion to timeline 2 and then lost its upstream: its WAL
+// receiver is gone and the last checkpoint still names timeline 1. It must not look as if it
+// were back on timeline 1 (that reads as "replayed past the switch point": diverged).
+TEST(KeepKnownTimeline, AStandbyWithoutReceiverKeepsItsTimeline) {
+  auto streaming = standby_row();
+  at(streaming, C::received_tli) = "2";
+  at(streaming, C::checkpoint_timeline) = "1";
+  at(streaming, C::postmaster_start) = "2026-11-22 06:13:40+00";
+  const auto before = parse_probe_row(streaming);
+  ASSERT_EQ(before.timeline, 2u);
+
+  auto orphaned = streaming;
+  at(orphaned, C::wal_receiver_status) = std::nullopt;
+  at(orphaned, C::received_tli) = std::nullopt;
+  auto after = parse_probe_row(orphaned);
+  ASSERT_EQ(after.timeline, 1u) << "the raw fallback is the checkpoint's";
+  keep_known_timeline(after, before);
+  EXPECT_EQ(after.timeline, 2u);
+}
+
+TEST(KeepKnownTimeline, ARestartForgetsIt) {
+  auto streaming = standby_row();
+  at(streaming, C::received_tli) = "2";
+  at(streaming, C::checkpoint_timeline) = "1";
+  at(streaming, C::postmaster_start) = "2026-11-22 06:13:40+00";
+  const auto before = parse_probe_row(streaming);
+  auto restarted = streaming;
+  at(restarted, C::received_tli) = std::nullopt;
+  at(restarted, C::postmaster_start) = "2026-11-22 06:20:00+00";
+  auto after = parse_probe_row(restarted);
+  keep_known_timeline(after, before);
+  EXPECT_EQ(after.timeline, 1u) << "a restarted node (re-cloned, rewound) is taken as it is";
+}
+
+TEST(KeepKnownTimeline, AReceiverOrAPrimaryIsBelieved) {
+  auto streaming = standby_row();
+  at(streaming, C::received_tli) = "3";
+  at(streaming, C::postmaster_start) = "t0";
+  const auto before = parse_probe_row(streaming);
+  auto lower = streaming;
+  at(lower, C::received_tli) = "2";  // a receiver's word wins, even downwards
+  auto after = parse_probe_row(lower);
+  keep_known_timeline(after, before);
+  EXPECT_EQ(after.timeline, 2u);
+  auto primary = primary_row();
+  at(primary, C::postmaster_start) = "t0";
+  auto promoted = parse_probe_row(primary);
+  keep_known_timeline(promoted, before);
+  EXPECT_EQ(promoted.timeline, 1u);
+}
+
+}  // namespace
+}  // namespace pgr::health
