@@ -294,6 +294,12 @@ void SessionLoop::note_view_change() {
   }
   for (std::size_t i = 0; i < links_.size() && i < view.nodes.size(); ++i) {
     auto* link = links_[i].get();
+    if (link != nullptr && link->visible_outstanding() > 0 && view.nodes[i].status == health::NodeStatus::down) {
+      // A hung or cut-off node (SIGSTOP, a network cut) never answers: once probes took it out
+      // of service (and failover moved on), what is in flight there fails now.
+      fail_link(i, "server " + link->name + " was taken out of service while a statement ran there");
+      continue;
+    }
     if (link == nullptr || !link->groups.empty()) continue;
     const auto& node = view.nodes[i];
     // An idle link to a node that went down or changed role (a promoted standby, a fenced
@@ -491,6 +497,12 @@ void SessionLoop::fail_link(std::size_t node, std::string_view reason) {
   excluded_[node] = true;
   excluded_at_[node] = std::chrono::system_clock::now();
   const bool lost_transaction = forget_node(routing_, node);
+  if (lost_transaction) {
+    // The client's transaction died with this link. Until the client ends it, nothing of it
+    // may run elsewhere: a COMMIT on a fresh link would be "acknowledged" with nothing behind it.
+    txn_lost_ = true;
+    txn_lost_on_ = link.name;
+  }
 
   if (link.streaming_to_client) {
     // Half a message is already with the client: its stream cannot be repaired.
@@ -500,7 +512,7 @@ void SessionLoop::fail_link(std::size_t node, std::string_view reason) {
     error.sqlstate = link.fatal ? link.fatal->sqlstate : std::string(sqlstate::connection_failure);
     error.message = link.fatal ? link.fatal->message : "server closed the connection unexpectedly";
     error.detail = "pgrouter lost its connection to backend " + link.name + "; the session continues.";
-    const char status = lost_transaction ? 'I' : (routing_.txn != TxnMode::none ? 'E' : 'I');
+    const char status = lost_transaction || routing_.txn != TxnMode::none ? 'E' : 'I';
     for (auto& group : link.groups) {
       if (!group.visible()) continue;
       if (group.wrote && routing_.unconfirmed_writes > 0) --routing_.unconfirmed_writes;
@@ -844,6 +856,30 @@ void SessionLoop::refuse_unit(std::string_view code, std::string message, std::s
   if (!simple) discard_until_sync_ = true;
 }
 
+// The session's transaction was lost with its backend. ROLLBACK is answered as PostgreSQL
+// would; COMMIT fails (its work is gone) and ends the transaction; anything else fails and
+// leaves the client in a failed transaction, as after any error.
+void SessionLoop::answer_in_lost_transaction(char type, protocol::bytes_view body, const UnitFacts& facts) {
+  const bool ends = facts.ends_transaction && !facts.begins_transaction;
+  const bool rollback = ends && type == 'Q' && SettingsLog::is_rollback(sql_of(body));
+  if (rollback) {
+    protocol::byte_buffer reply;
+    protocol::write_command_complete(reply, "ROLLBACK");
+    client_status_ = 'I';
+    answer_locally(reply, true);
+  } else {
+    client_status_ = ends ? 'I' : 'E';
+    refuse_unit(sqlstate::connection_failure,
+                ends ? "the transaction was lost with the connection to server " + txn_lost_on_ + "; it was not committed"
+                     : "the connection to server " + txn_lost_on_ + " holding this transaction was lost",
+                ends ? "" : "End the transaction with ROLLBACK.");
+  }
+  if (ends) {
+    txn_lost_ = false;
+    log::info(identity_.tag, ": lost transaction ended by the client (", rollback ? "ROLLBACK" : "refused COMMIT", ")");
+  }
+}
+
 bool SessionLoop::answer_show(std::string_view sql) {
   auto reply = answer_show_command(sql, *worker_.view(), worker_.shared().route_counters, routing_.last_node);
   if (!reply) return false;
@@ -955,6 +991,13 @@ awaitable<bool> SessionLoop::process_client_input() {
     if (!pending_) {
       UnitFacts facts;
       if (gather_facts(type, facts) == Gather::need_more) co_return progress;
+      if (txn_lost_) {
+        if (any_visible_outstanding()) co_return progress;
+        answer_in_lost_transaction(type, body, facts);
+        if (type == 'Q' || type == 'F') client_in_.begin += event.consumed;
+        progress = true;
+        continue;
+      }
       if (type == 'Q') {
         const auto sql = sql_of(body);
         if (is_show_command(sql)) {
