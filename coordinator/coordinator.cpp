@@ -79,6 +79,10 @@ failover::FailoverSettings Coordinator::State::settings() const {
   s.search_primary_timeout = f.search_primary_timeout;
   s.max_lag_on_failover = f.max_lag_on_failover;
   s.auto_failback = f.auto_failback;
+  if (sync_standbys) {
+    s.sync_standby_names = sync_standbys->names;
+    s.sync_needed = sync_standbys->needed;
+  }
   return s;
 }
 
@@ -218,6 +222,38 @@ void Coordinator::State::set_primary(std::optional<std::size_t> index, std::uint
   publish_overlay();
 }
 
+void Coordinator::State::track_sync_standbys(const health::NodeView& p) {
+  if (p.status != health::NodeStatus::up || p.role != health::NodeRole::primary) return;
+  std::vector<failover::ReplicationPeer> peers;
+  for (const auto& r : p.replicas) peers.push_back({r.application_name, r.sync_state});
+  auto set = failover::sync_set(p.synchronous_standby_names, peers);
+  if (!set) {
+    if (sync_standbys) {
+      pgr::log::info("failover: synchronous replication is off on ", p.name,
+                     ": any standby may be promoted");
+    }
+    sync_standbys.reset();
+    return;
+  }
+  if (set->names.empty()) {
+    // Commits wait for a synchronous standby: the last set seen still has every one that
+    // was acknowledged. Without one, nobody may be promoted.
+    if (!sync_none_logged) {
+      sync_none_logged = true;
+      pgr::log::warn("failover: ", p.name, " has no synchronous standby streaming (",
+                     p.synchronous_standby_names, "); the last set stays the candidates: ",
+                     sync_standbys ? sync_standbys->describe() : std::string("(none)"));
+    }
+    if (!sync_standbys) sync_standbys = std::move(*set);
+    return;
+  }
+  sync_none_logged = false;
+  if (!sync_standbys || *sync_standbys != *set) {
+    pgr::log::info("failover: synchronous standbys of ", p.name, ": ", set->describe());
+    sync_standbys = std::move(*set);
+  }
+}
+
 // -- decisions on every view ------------------------------------------------------------------
 
 void Coordinator::State::observe(const health::ClusterView& raw) {
@@ -241,6 +277,7 @@ void Coordinator::State::observe(const health::ClusterView& raw) {
       if (primary && raw.nodes[*primary].status == health::NodeStatus::down) {
         start_failover(raw, *primary);
       } else {
+        if (primary) track_sync_standbys(raw.nodes[*primary]);
         judge_nodes(raw);
       }
       break;

@@ -132,6 +132,10 @@ asio::awaitable<void> Coordinator::State::run_failover(std::shared_ptr<State> se
   in.failed.timeline = raw.nodes[failed].timeline;
   in.failed.last_known_lsn = raw.nodes[failed].current_lsn;
   in.settings = s.settings();
+  if (s.sync_standbys) {
+    pgr::log::info("failover: only synchronous standbys may be promoted: ",
+                   s.sync_standbys->describe());
+  }
 
   s.plan.emplace(std::move(in));
   Action action = s.plan->next(Event::primary_confirmed_down(), steady_clock::now());

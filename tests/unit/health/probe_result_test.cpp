@@ -51,6 +51,23 @@ TEST(ProbeResult, Primary) {
   EXPECT_EQ(r.wal_receiver_status, "");
 }
 
+TEST(ProbeResult, PrimarySynchronousReplication) {
+  auto row = primary_row();
+  at(row, C::synchronous_standby_names) = "ANY 1 (node1, node2)";
+  at(row, C::replicas) = "node1\tquorum\nnode2\tquorum\nodd\tname\tasync\nno-tab";
+  const auto r = parse_probe_row(row);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.synchronous_standby_names, "ANY 1 (node1, node2)");
+  ASSERT_EQ(r.replicas.size(), 3u);
+  EXPECT_EQ(r.replicas[0], (ReplicaState{"node1", "quorum"}));
+  EXPECT_EQ(r.replicas[1], (ReplicaState{"node2", "quorum"}));
+  EXPECT_EQ(r.replicas[2], (ReplicaState{"odd\tname", "async"}));
+
+  const auto none = parse_probe_row(primary_row());  // NULL: no standby connected
+  EXPECT_TRUE(none.replicas.empty());
+  EXPECT_EQ(none.synchronous_standby_names, "");
+}
+
 TEST(ProbeResult, PrimaryTimelineComesFromWalFileNotCheckpoint) {
   // Right after a promotion the last checkpoint still names the old timeline.
   auto row = primary_row();
