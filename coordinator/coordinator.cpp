@@ -4,6 +4,7 @@
 // overlay imposed on the health checker's view.
 #include "coordinator/coordinator.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -25,6 +26,15 @@ namespace {
 using failover::AttachState;
 constexpr auto job_retry_interval = std::chrono::seconds(10);
 constexpr auto history_retry_interval = std::chrono::seconds(2);
+constexpr auto evict_interval = std::chrono::seconds(5);
+
+// Client sessions on a fenced node: pgrouter's own links left there when it failed over (a
+// hung or cut-off primary that came back), and anyone else's. The failover user's sessions
+// (pgrouter's probes, operators) stay.
+constexpr const char* evict_sql =
+    "SELECT pg_catalog.count(pg_catalog.pg_terminate_backend(pid))"
+    " FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'"
+    " AND pid <> pg_catalog.pg_backend_pid() AND usename <> current_user";
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -364,8 +374,11 @@ void Coordinator::State::judge_node(std::size_t index, const health::NodeView& n
   switch (decision.verdict) {
     case failover::ReturnVerdict::keep: return;
     case failover::ReturnVerdict::attach:
+      set_state(index, decision.next_state, decision.reason);
+      return;
     case failover::ReturnVerdict::fence:
       set_state(index, decision.next_state, decision.reason);
+      if (!report.in_recovery) evict_clients(index);
       return;
     case failover::ReturnVerdict::diverge: {
       const bool fresh = nodes[index].state != AttachState::diverged;
@@ -460,6 +473,42 @@ void Coordinator::State::run_node_job(std::size_t index, bool rewind) {
         }
         self->nodes[index].job_running = false;
         self->nodes[index].last_job = steady_clock::now();
+      },
+      log_spawn_error);
+}
+
+void Coordinator::State::evict_clients(std::size_t index) {
+  // A writable fenced node may still hold sessions pgrouter's workers opened before the
+  // failover, their units in flight (a COMMIT waiting for a synchronous standby that now
+  // follows the new primary never returns). Terminating them fails those units towards the
+  // clients (the outcome of a commit in flight is then unknown, never acknowledged: a
+  // terminated sync wait sends no reply) and leaves the old primary nothing to write with.
+  NodeRecord& n = nodes[index];
+  const auto now = steady_clock::now();
+  if (n.evicting || (n.last_evict != steady_clock::time_point{} &&
+                     now - n.last_evict < evict_interval)) {
+    return;
+  }
+  n.evicting = true;
+  n.last_evict = now;
+  auto self = shared_from_this_ptr.lock();
+  asio::co_spawn(
+      executor,
+      [self, index]() -> asio::awaitable<void> {
+        health::PgSession session(self->executor, self->admin_params(index));
+        const auto timeout = std::max(self->config->health_check.timeout,
+                                      std::chrono::milliseconds(5000));
+        const auto r = co_await session.query(evict_sql, timeout);
+        self->nodes[index].evicting = false;
+        self->nodes[index].last_evict = steady_clock::now();
+        if (self->stopped) co_return;
+        if (!r.ok) {
+          pgr::log::warn("failover: terminating client sessions on fenced ", self->label(index),
+                         " failed: ", r.error);
+        } else if (r.first_value().value_or("0") != "0") {
+          pgr::log::warn("failover: terminated ", r.first_value().value_or("0"),
+                         " client sessions on fenced ", self->label(index));
+        }
       },
       log_spawn_error);
 }

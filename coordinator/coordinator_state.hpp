@@ -38,6 +38,8 @@ struct NodeRecord {
   std::int64_t since = 0;  // seconds since the epoch
   bool job_running = false;  // a repoint or rewind outside a plan is in flight
   steady_clock::time_point last_job{};
+  bool evicting = false;  // terminating client sessions on this fenced node
+  steady_clock::time_point last_evict{};
 };
 
 struct Coordinator::State {
@@ -58,6 +60,7 @@ struct Coordinator::State {
   void fetch_history_in_background();
   void start_failover(const health::ClusterView& raw, std::size_t failed);
   void run_node_job(std::size_t index, bool rewind);
+  void evict_clients(std::size_t index);
   std::optional<std::size_t> node_at(const std::string& host, std::uint16_t port) const;
   std::string label(std::size_t index) const;
   failover::FailoverSettings settings() const;
