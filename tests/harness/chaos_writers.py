@@ -38,7 +38,9 @@ class Writer:
 class Writers:
     """`n` writer threads for one trial; use as a context manager."""
 
-    def __init__(self, trial: int, dsn_of, n: int = 16, stall_timeout: float = 30.0):
+    def __init__(self, trial: int, dsn_of, n: int = 16, stall_timeout: float = 30.0,
+                 hang_report: float = 15.0):
+        self.hang_report = hang_report
         self.trial = trial
         self.writers = [Writer(trial, i, dsn_of) for i in range(n)]
         self.stall_timeout = stall_timeout
@@ -65,7 +67,11 @@ class Writers:
 
     def _set_phase(self, w: Writer, phase: str) -> None:
         with w.lock:
-            w.phase, w.phase_started, w.shot = phase, time.monotonic(), False
+            now = time.monotonic()
+            took = now - w.phase_started
+            if w.phase in ("insert", "commit") and took > self.hang_report:
+                w.stalls.append((w.phase_started, w.phase, took))
+            w.phase, w.phase_started, w.shot = phase, now, False
 
     def _run(self, w: Writer) -> None:
         while not self.stop_event.is_set():
@@ -108,8 +114,7 @@ class Writers:
                 with w.lock:
                     if (w.phase in ("insert", "commit") and not w.shot and w.conn is not None
                             and now - w.phase_started > self.stall_timeout):
-                        w.shot = True
-                        w.stalls.append((w.phase_started, w.phase, now - w.phase_started))
+                        w.shot = True  # reported when the call returns (_set_phase)
                         _shutdown(w.conn)
             time.sleep(0.5)
 
