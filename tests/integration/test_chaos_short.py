@@ -13,9 +13,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Findings that belong to proxy/session_loop.* and proxy/route_planner.* (see the chaos branch
 # report): after a backend is lost inside a transaction, the client's COMMIT runs on a fresh
-# link with no transaction and is acknowledged ("there is no transaction in progress"); and
-# a session whose unit is in flight on a node that failover took out of service (SIGSTOP,
-# network cut) is never failed. Remove this marker once they are fixed.
+# link with no transaction and is acknowledged ("there is no transaction in progress": lost
+# acknowledged commits after kill -9 of the primary); and a unit in flight on a node that
+# failover took out of service (SIGSTOP, network cut) is not failed: the session hangs until
+# the node answers again. Remove this marker once they are fixed.
 KNOWN = pytest.mark.xfail(reason="known proxy session-loop bugs found by scripts/chaos",
                           strict=False)
 
