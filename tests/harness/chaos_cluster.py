@@ -324,7 +324,8 @@ def check(cluster, router, facts: TrialFacts) -> list[str]:
         findings.append(f"{len(committed_failed)} writes reported failed are committed, e.g. "
                         f"{sorted(committed_failed)[:3]}")
     findings += _check_split_brain(primary, facts, rows)
-    if facts.app_sessions_seen and max(facts.app_sessions_seen) > 0:
+    if (facts.old_primary is not primary and facts.app_sessions_seen
+            and max(facts.app_sessions_seen) > 0):
         findings.append(f"the fenced {facts.old_primary.name} got "
                         f"{max(facts.app_sessions_seen)} new client sessions")
     for n in cluster.nodes:
