@@ -118,4 +118,14 @@ ProbeResult parse_probe_row(std::span<const std::optional<std::string_view>> row
   return result;
 }
 
+void carry_timeline(const ProbeResult& previous, ProbeResult& fresh) {
+  if (!fresh.ok || !fresh.in_recovery || fresh.received_tli != 0 || !fresh.reused_connection) {
+    return;
+  }
+  if (previous.ok && previous.system_identifier == fresh.system_identifier &&
+      previous.timeline > fresh.timeline) {
+    fresh.timeline = previous.timeline;
+  }
+}
+
 }  // namespace pgr::health

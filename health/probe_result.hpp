@@ -90,4 +90,11 @@ inline constexpr std::size_t probe_column_count = static_cast<std::size_t>(Probe
 // received_tli; the last checkpoint's timeline when those are missing.
 [[nodiscard]] ProbeResult parse_probe_row(std::span<const std::optional<std::string_view>> row);
 
+// A standby whose WAL receiver is not running (its primary just died, say) reports the last
+// restartpoint's timeline, which can lag its replay by whole timelines: judged on it, a
+// healthy standby looks diverged and stops being a failover candidate. When the probe ran on
+// the connection kept from `previous` (the server did not restart, so its timeline cannot
+// have gone back), keep the newer timeline `previous` saw.
+void carry_timeline(const ProbeResult& previous, ProbeResult& fresh);
+
 }  // namespace pgr::health

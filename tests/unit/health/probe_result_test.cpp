@@ -68,6 +68,29 @@ TEST(ProbeResult, PrimarySynchronousReplication) {
   EXPECT_EQ(none.synchronous_standby_names, "");
 }
 
+TEST(ProbeResult, StandbyWithoutWalReceiverKeepsTheTimelineItStreamedOn) {
+  auto previous = parse_probe_row(standby_row());  // streaming on timeline 3
+  auto row = standby_row();
+  at(row, C::wal_receiver_status) = std::nullopt;  // the primary died: no WAL receiver
+  at(row, C::received_tli) = std::nullopt;
+  auto fresh = parse_probe_row(row);
+  ASSERT_EQ(fresh.timeline, 2u);  // the last restartpoint's
+  fresh.reused_connection = true;
+  carry_timeline(previous, fresh);
+  EXPECT_EQ(fresh.timeline, 3u);
+
+  auto reconnected = parse_probe_row(row);  // a new connection: the server may have changed
+  carry_timeline(previous, reconnected);
+  EXPECT_EQ(reconnected.timeline, 2u);
+
+  auto streaming = parse_probe_row(standby_row());  // a live WAL receiver is believed as is
+  at(row, C::received_tli) = "3";
+  streaming.reused_connection = true;
+  previous.timeline = 5;
+  carry_timeline(previous, streaming);
+  EXPECT_EQ(streaming.timeline, 3u);
+}
+
 TEST(ProbeResult, PrimaryTimelineComesFromWalFileNotCheckpoint) {
   // Right after a promotion the last checkpoint still names the old timeline.
   auto row = primary_row();
