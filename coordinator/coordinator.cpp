@@ -4,6 +4,7 @@
 // overlay imposed on the health checker's view.
 #include "coordinator/coordinator.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -25,6 +26,15 @@ namespace {
 using failover::AttachState;
 constexpr auto job_retry_interval = std::chrono::seconds(10);
 constexpr auto history_retry_interval = std::chrono::seconds(2);
+constexpr auto evict_interval = std::chrono::seconds(5);
+
+// Client sessions on a fenced node: pgrouter's own links left there when it failed over (a
+// hung or cut-off primary that came back), and anyone else's. The failover user's sessions
+// (pgrouter's probes, operators) stay.
+constexpr const char* evict_sql =
+    "SELECT pg_catalog.count(pg_catalog.pg_terminate_backend(pid))"
+    " FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'"
+    " AND pid <> pg_catalog.pg_backend_pid() AND usename <> current_user";
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -79,6 +89,10 @@ failover::FailoverSettings Coordinator::State::settings() const {
   s.search_primary_timeout = f.search_primary_timeout;
   s.max_lag_on_failover = f.max_lag_on_failover;
   s.auto_failback = f.auto_failback;
+  if (sync_standbys) {
+    s.sync_standby_names = sync_standbys->names;
+    s.sync_needed = sync_standbys->needed;
+  }
   return s;
 }
 
@@ -218,6 +232,38 @@ void Coordinator::State::set_primary(std::optional<std::size_t> index, std::uint
   publish_overlay();
 }
 
+void Coordinator::State::track_sync_standbys(const health::NodeView& p) {
+  if (p.status != health::NodeStatus::up || p.role != health::NodeRole::primary) return;
+  std::vector<failover::ReplicationPeer> peers;
+  for (const auto& r : p.replicas) peers.push_back({r.application_name, r.sync_state});
+  auto set = failover::sync_set(p.synchronous_standby_names, peers);
+  if (!set) {
+    if (sync_standbys) {
+      pgr::log::info("failover: synchronous replication is off on ", p.name,
+                     ": any standby may be promoted");
+    }
+    sync_standbys.reset();
+    return;
+  }
+  if (set->names.empty()) {
+    // Commits wait for a synchronous standby: the last set seen still has every one that
+    // was acknowledged. Without one, nobody may be promoted.
+    if (!sync_none_logged) {
+      sync_none_logged = true;
+      pgr::log::warn("failover: ", p.name, " has no synchronous standby streaming (",
+                     p.synchronous_standby_names, "); the last set stays the candidates: ",
+                     sync_standbys ? sync_standbys->describe() : std::string("(none)"));
+    }
+    if (!sync_standbys) sync_standbys = std::move(*set);
+    return;
+  }
+  sync_none_logged = false;
+  if (!sync_standbys || *sync_standbys != *set) {
+    pgr::log::info("failover: synchronous standbys of ", p.name, ": ", set->describe());
+    sync_standbys = std::move(*set);
+  }
+}
+
 // -- decisions on every view ------------------------------------------------------------------
 
 void Coordinator::State::observe(const health::ClusterView& raw) {
@@ -241,6 +287,7 @@ void Coordinator::State::observe(const health::ClusterView& raw) {
       if (primary && raw.nodes[*primary].status == health::NodeStatus::down) {
         start_failover(raw, *primary);
       } else {
+        if (primary) track_sync_standbys(raw.nodes[*primary]);
         judge_nodes(raw);
       }
       break;
@@ -327,8 +374,11 @@ void Coordinator::State::judge_node(std::size_t index, const health::NodeView& n
   switch (decision.verdict) {
     case failover::ReturnVerdict::keep: return;
     case failover::ReturnVerdict::attach:
+      set_state(index, decision.next_state, decision.reason);
+      return;
     case failover::ReturnVerdict::fence:
       set_state(index, decision.next_state, decision.reason);
+      if (!report.in_recovery) evict_clients(index);
       return;
     case failover::ReturnVerdict::diverge: {
       const bool fresh = nodes[index].state != AttachState::diverged;
@@ -423,6 +473,42 @@ void Coordinator::State::run_node_job(std::size_t index, bool rewind) {
         }
         self->nodes[index].job_running = false;
         self->nodes[index].last_job = steady_clock::now();
+      },
+      log_spawn_error);
+}
+
+void Coordinator::State::evict_clients(std::size_t index) {
+  // A writable fenced node may still hold sessions pgrouter's workers opened before the
+  // failover, their units in flight (a COMMIT waiting for a synchronous standby that now
+  // follows the new primary never returns). Terminating them fails those units towards the
+  // clients (the outcome of a commit in flight is then unknown, never acknowledged: a
+  // terminated sync wait sends no reply) and leaves the old primary nothing to write with.
+  NodeRecord& n = nodes[index];
+  const auto now = steady_clock::now();
+  if (n.evicting || (n.last_evict != steady_clock::time_point{} &&
+                     now - n.last_evict < evict_interval)) {
+    return;
+  }
+  n.evicting = true;
+  n.last_evict = now;
+  auto self = shared_from_this_ptr.lock();
+  asio::co_spawn(
+      executor,
+      [self, index]() -> asio::awaitable<void> {
+        health::PgSession session(self->executor, self->admin_params(index));
+        const auto timeout = std::max(self->config->health_check.timeout,
+                                      std::chrono::milliseconds(5000));
+        const auto r = co_await session.query(evict_sql, timeout);
+        self->nodes[index].evicting = false;
+        self->nodes[index].last_evict = steady_clock::now();
+        if (self->stopped) co_return;
+        if (!r.ok) {
+          pgr::log::warn("failover: terminating client sessions on fenced ", self->label(index),
+                         " failed: ", r.error);
+        } else if (r.first_value().value_or("0") != "0") {
+          pgr::log::warn("failover: terminated ", r.first_value().value_or("0"),
+                         " client sessions on fenced ", self->label(index));
+        }
       },
       log_spawn_error);
 }

@@ -114,7 +114,7 @@ void HealthChecker::State::on_probe_result(std::size_t index, ProbeResult result
   node.seen.status = decision.status;
   node.seen.last_probe = std::chrono::system_clock::now();
   if (result.ok) {
-    if (node.seen.last_ok) keep_known_timeline(result, *node.seen.last_ok);
+    if (node.seen.last_ok) carry_timeline(*node.seen.last_ok, result);
     log_role_change(index, result);
     node.seen.last_error.clear();
     node.seen.last_ok = std::move(result);
@@ -317,10 +317,5 @@ void HealthChecker::report_backend_failure(std::size_t node_index, std::string r
 }
 
 ClusterViewPtr HealthChecker::current() const { return state_->current; }
-
-std::optional<ProbeResult> HealthChecker::last_ok(std::size_t index) const {
-  if (index >= state_->nodes.size()) return std::nullopt;
-  return state_->nodes[index]->seen.last_ok;
-}
 
 }  // namespace pgr::health

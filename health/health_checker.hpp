@@ -55,8 +55,6 @@ class HealthChecker {
   // The last published view; never null. Before the first publication: generation 0, every
   // node present, down, role unknown.
   ClusterViewPtr current() const;
-  // The last successful probe of node `index` (nullopt before one).
-  std::optional<ProbeResult> last_ok(std::size_t index) const;
 
  private:
   struct State;

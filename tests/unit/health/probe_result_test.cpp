@@ -51,6 +51,46 @@ TEST(ProbeResult, Primary) {
   EXPECT_EQ(r.wal_receiver_status, "");
 }
 
+TEST(ProbeResult, PrimarySynchronousReplication) {
+  auto row = primary_row();
+  at(row, C::synchronous_standby_names) = "ANY 1 (node1, node2)";
+  at(row, C::replicas) = "node1\tquorum\nnode2\tquorum\nodd\tname\tasync\nno-tab";
+  const auto r = parse_probe_row(row);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.synchronous_standby_names, "ANY 1 (node1, node2)");
+  ASSERT_EQ(r.replicas.size(), 3u);
+  EXPECT_EQ(r.replicas[0], (ReplicaState{"node1", "quorum"}));
+  EXPECT_EQ(r.replicas[1], (ReplicaState{"node2", "quorum"}));
+  EXPECT_EQ(r.replicas[2], (ReplicaState{"odd\tname", "async"}));
+
+  const auto none = parse_probe_row(primary_row());  // NULL: no standby connected
+  EXPECT_TRUE(none.replicas.empty());
+  EXPECT_EQ(none.synchronous_standby_names, "");
+}
+
+TEST(ProbeResult, StandbyWithoutWalReceiverKeepsTheTimelineItStreamedOn) {
+  auto previous = parse_probe_row(standby_row());  // streaming on timeline 3
+  auto row = standby_row();
+  at(row, C::wal_receiver_status) = std::nullopt;  // the primary died: no WAL receiver
+  at(row, C::received_tli) = std::nullopt;
+  auto fresh = parse_probe_row(row);
+  ASSERT_EQ(fresh.timeline, 2u);  // the last restartpoint's
+  fresh.reused_connection = true;
+  carry_timeline(previous, fresh);
+  EXPECT_EQ(fresh.timeline, 3u);
+
+  auto reconnected = parse_probe_row(row);  // a new connection: the server may have changed
+  carry_timeline(previous, reconnected);
+  EXPECT_EQ(reconnected.timeline, 2u);
+
+  auto streaming = parse_probe_row(standby_row());  // a live WAL receiver is believed as is
+  at(row, C::received_tli) = "3";
+  streaming.reused_connection = true;
+  previous.timeline = 5;
+  carry_timeline(previous, streaming);
+  EXPECT_EQ(streaming.timeline, 3u);
+}
+
 TEST(ProbeResult, PrimaryTimelineComesFromWalFileNotCheckpoint) {
   // Right after a promotion the last checkpoint still names the old timeline.
   auto row = primary_row();
@@ -154,63 +194,6 @@ TEST(ProbeResult, QueryNamesEveryColumnItParses) {
   EXPECT_NE(query.find("pg_control_checkpoint()"), std::string_view::npos);
   EXPECT_NE(query.find("sender_host"), std::string_view::npos);
   EXPECT_NE(query.find("sender_port"), std::string_view::npos);
-}
-
-}  // namespace
-}  // namespace pgr::health
-
-namespace pgr::health {
-namespace {
-
-// A standby that followed a promotion to timeline 2 and then lost its upstream: its WAL
-// receiver is gone and the last checkpoint still names timeline 1. It must not look as if it
-// were back on timeline 1 (that reads as "replayed past the switch point": diverged).
-TEST(KeepKnownTimeline, AStandbyWithoutReceiverKeepsItsTimeline) {
-  auto streaming = standby_row();
-  at(streaming, C::received_tli) = "2";
-  at(streaming, C::checkpoint_timeline) = "1";
-  at(streaming, C::postmaster_start) = "2026-11-22 06:13:40+00";
-  const auto before = parse_probe_row(streaming);
-  ASSERT_EQ(before.timeline, 2u);
-
-  auto orphaned = streaming;
-  at(orphaned, C::wal_receiver_status) = std::nullopt;
-  at(orphaned, C::received_tli) = std::nullopt;
-  auto after = parse_probe_row(orphaned);
-  ASSERT_EQ(after.timeline, 1u) << "the raw fallback is the checkpoint's";
-  keep_known_timeline(after, before);
-  EXPECT_EQ(after.timeline, 2u);
-}
-
-TEST(KeepKnownTimeline, ARestartForgetsIt) {
-  auto streaming = standby_row();
-  at(streaming, C::received_tli) = "2";
-  at(streaming, C::checkpoint_timeline) = "1";
-  at(streaming, C::postmaster_start) = "2026-11-22 06:13:40+00";
-  const auto before = parse_probe_row(streaming);
-  auto restarted = streaming;
-  at(restarted, C::received_tli) = std::nullopt;
-  at(restarted, C::postmaster_start) = "2026-11-22 06:20:00+00";
-  auto after = parse_probe_row(restarted);
-  keep_known_timeline(after, before);
-  EXPECT_EQ(after.timeline, 1u) << "a restarted node (re-cloned, rewound) is taken as it is";
-}
-
-TEST(KeepKnownTimeline, AReceiverOrAPrimaryIsBelieved) {
-  auto streaming = standby_row();
-  at(streaming, C::received_tli) = "3";
-  at(streaming, C::postmaster_start) = "t0";
-  const auto before = parse_probe_row(streaming);
-  auto lower = streaming;
-  at(lower, C::received_tli) = "2";  // a receiver's word wins, even downwards
-  auto after = parse_probe_row(lower);
-  keep_known_timeline(after, before);
-  EXPECT_EQ(after.timeline, 2u);
-  auto primary = primary_row();
-  at(primary, C::postmaster_start) = "t0";
-  auto promoted = parse_probe_row(primary);
-  keep_known_timeline(promoted, before);
-  EXPECT_EQ(promoted.timeline, 1u);
 }
 
 }  // namespace
