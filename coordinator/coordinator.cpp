@@ -205,6 +205,8 @@ void Coordinator::State::set_state(std::size_t index, AttachState state, std::st
   }
   n.state = state;
   n.since = unix_now();
+  // On disk before it is announced: whoever reads the log line finds the state file agreeing.
+  write_state_file();
   const auto text = std::string(failover::to_string(before)) + " -> " +
                     std::string(failover::to_string(state)) + " (" + n.reason + ")";
   if (state == AttachState::fenced || state == AttachState::diverged) {
@@ -212,7 +214,6 @@ void Coordinator::State::set_state(std::size_t index, AttachState state, std::st
   } else {
     pgr::log::info("failover: ", label(index), ": ", text);
   }
-  write_state_file();
   publish_overlay();
 }
 

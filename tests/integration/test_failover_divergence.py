@@ -79,6 +79,6 @@ def test_diverged_old_primary_rewound_and_failed_back(fresh, tmp_path):
     old.start()
     wait_for("node0 streaming from the new primary", lambda: streams_from(old, primary) == tli, 30)
     wait_log(router, r"node0 .*diverged -> attached", 20)
-    assert "state=diverged" not in state_file.read_text()
+    wait_for("the state file to record the attach", lambda: "state=diverged" not in state_file.read_text(), 5)
     time.sleep(0.5)
     router.stop()
