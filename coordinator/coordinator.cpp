@@ -71,6 +71,11 @@ failover::FailoverSettings Coordinator::State::settings() const {
   const conf::FailoverConfig& f = config->failover;
   failover::FailoverSettings s;
   s.mode = mode_of(f.mode);
+  if (forced_candidate) {
+    // An operator's promotion: that node only, and manual mode promotes it with pg_promote.
+    s.sync_standby_names = std::vector<std::string>{config->backends[*forced_candidate].name};
+    if (s.mode == failover::FailoverMode::manual) s.mode = failover::FailoverMode::builtin;
+  }
   s.failover_command = f.failover_command;
   s.follow_primary_command = f.follow_primary_command;
   s.rewind_command = f.rewind_command;
@@ -222,6 +227,7 @@ void Coordinator::State::set_primary(std::optional<std::size_t> index, std::uint
 
 void Coordinator::State::observe(const health::ClusterView& raw) {
   if (stopped) return;
+  last_raw = raw;
   switch (phase) {
     case Phase::searching:
       search(raw);
@@ -305,7 +311,8 @@ void Coordinator::State::judge_nodes(const health::ClusterView& raw) {
   }
 }
 
-void Coordinator::State::judge_node(std::size_t index, const health::NodeView& node) {
+failover::ReturnDecision Coordinator::State::judge_node(std::size_t index,
+                                                       const health::NodeView& node) {
   failover::ClusterFacts facts;
   facts.primary = config->backends[*primary].name;
   facts.timeline = timeline;
@@ -325,22 +332,23 @@ void Coordinator::State::judge_node(std::size_t index, const health::NodeView& n
   }
   const auto decision = failover::judge_returning_node(facts, report);
   switch (decision.verdict) {
-    case failover::ReturnVerdict::keep: return;
+    case failover::ReturnVerdict::keep: break;
     case failover::ReturnVerdict::attach:
     case failover::ReturnVerdict::fence:
       set_state(index, decision.next_state, decision.reason);
-      return;
+      break;
     case failover::ReturnVerdict::diverge: {
       const bool fresh = nodes[index].state != AttachState::diverged;
       set_state(index, AttachState::diverged, decision.reason);
       if (fresh && !config->failover.rewind_command.empty()) run_node_job(index, true);
-      return;
+      break;
     }
     case failover::ReturnVerdict::repoint:
       set_state(index, AttachState::following, decision.reason);
       run_node_job(index, false);
-      return;
+      break;
   }
+  return decision;
 }
 
 void Coordinator::State::fetch_history_in_background() {
