@@ -211,6 +211,7 @@ void Coordinator::State::set_primary(std::optional<std::size_t> index, std::uint
   if (tli != timeline) history.reset();
   primary = index;
   timeline = tli;
+  if (index) last_primary = index;
   if (index) {
     NodeRecord& n = nodes[*index];
     if (n.state != AttachState::attached) {

@@ -114,6 +114,7 @@ struct Coordinator::State {
   // Operator promotion: the only node the plan may promote; and the mode it runs in (manual
   // mode would only detach).
   std::optional<std::size_t> forced_candidate;
+  std::optional<std::size_t> last_primary;  // the latest node set_primary() named
   health::ClusterView last_raw;  // the last view observe() saw
   std::uint64_t failovers = 0;
   std::vector<Coordinator::FailoverRecord> recent_failovers;

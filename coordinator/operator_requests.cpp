@@ -71,7 +71,9 @@ void Coordinator::promote(std::size_t index, bool switchover, Done done) {
   if (s.stopped) return refuse("pgrouter is stopping");
   if (s.phase == Phase::failing_over) return refuse("a failover is running; try again when it is over");
   if (s.primary == index) return refuse(s.label(index) + " is already the primary");
-  if (!s.primary) return refuse("there is no primary to take over from");
+  // Without a primary (manual mode after a failure, or a failed failover) the last one is
+  // replaced: the promotion is then a failover onto the chosen node.
+  if (!s.primary && !s.last_primary) return refuse("no primary is known to take over from");
   if (index >= s.last_raw.nodes.size() || s.last_raw.nodes[index].status != health::NodeStatus::up ||
       s.last_raw.nodes[index].role != health::NodeRole::standby) {
     return refuse(s.label(index) + " is not an answering standby");
@@ -147,8 +149,9 @@ asio::awaitable<std::string> Coordinator::State::wait_for_catch_up(std::size_t n
 asio::awaitable<void> Coordinator::State::run_promotion(std::shared_ptr<State> self, std::size_t node,
                                                         bool switchover, Coordinator::Done done) {
   State& s = *self;
-  const std::size_t old = *s.primary;
-  const bool old_answers = old < s.last_raw.nodes.size() && answers(s.last_raw.nodes[old]);
+  const bool had_primary = s.primary.has_value();
+  const std::size_t old = s.primary ? *s.primary : *s.last_primary;
+  const bool old_answers = had_primary && old < s.last_raw.nodes.size() && answers(s.last_raw.nodes[old]);
   pgr::log::warn("failover: an operator asked for ", switchover ? "a switchover" : "a promotion", " to ",
                  s.label(node), " from ", s.label(old));
   s.phase = Phase::failing_over;
@@ -168,8 +171,9 @@ asio::awaitable<void> Coordinator::State::run_promotion(std::shared_ptr<State> s
       done(Result{false, std::string(switchover ? "switchover" : "promotion") + " abandoned: " + error});
       co_return;
     }
-  } else if (switchover) {
-    pgr::log::warn("failover: ", s.label(old), " does not answer: the switchover is a failover");
+  } else {
+    pgr::log::warn("failover: ", s.label(old), had_primary ? " does not answer" : " is not the primary any more",
+                   ": the promotion is a failover");
   }
   s.forced_candidate = node;
   health::ClusterView raw = s.last_raw;
