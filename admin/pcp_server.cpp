@@ -2,6 +2,7 @@
 #include "admin/pcp_server.hpp"
 
 #include <openssl/rand.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -14,6 +15,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
 
 #include "admin/await_op.hpp"
@@ -26,6 +28,7 @@ namespace pgr::admin {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using local = asio::local::stream_protocol;
 using namespace asio::experimental::awaitable_operators;
 
 namespace {
@@ -191,11 +194,15 @@ struct PcpServer::State {
   asio::any_io_executor executor;
   Operations& ops;
   std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<local::acceptor> local_acceptor;  // pgpool's pcp_socket_dir/.s.PGSQL.<port>
+  std::string local_path;
   int connections = 0;
   bool closed = false;
 
-  static asio::awaitable<void> accept_loop(std::shared_ptr<State> self);
-  static asio::awaitable<void> serve(std::shared_ptr<State> self, tcp::socket socket);
+  template <typename Acceptor>
+  static asio::awaitable<void> accept_loop(std::shared_ptr<State> self, Acceptor& acceptor);
+  template <typename Socket>
+  static asio::awaitable<void> serve(std::shared_ptr<State> self, Socket socket);
 };
 
 namespace {
@@ -236,10 +243,11 @@ Reply authenticate(Session& session, const pcp::Frame& frame, Operations& ops) {
 
 }  // namespace
 
-asio::awaitable<void> PcpServer::State::accept_loop(std::shared_ptr<State> self) {
+template <typename Acceptor>
+asio::awaitable<void> PcpServer::State::accept_loop(std::shared_ptr<State> self, Acceptor& acceptor) {
   asio::steady_timer backoff(self->executor);
   while (!self->closed) {
-    auto [ec, socket] = co_await self->acceptor->async_accept(use_tuple);
+    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
     if (self->closed || ec == asio::error::operation_aborted) co_return;
     if (ec) {
       pgr::log::warn("pcp: accept failed: ", ec.message());
@@ -255,7 +263,8 @@ asio::awaitable<void> PcpServer::State::accept_loop(std::shared_ptr<State> self)
   }
 }
 
-asio::awaitable<void> PcpServer::State::serve(std::shared_ptr<State> self, tcp::socket socket) {
+template <typename Socket>
+asio::awaitable<void> PcpServer::State::serve(std::shared_ptr<State> self, Socket socket) {
   ++self->connections;
   struct Count {
     State& s;
@@ -312,8 +321,37 @@ std::optional<std::string> PcpServer::open(const conf::ListenAddress& address) {
   return std::nullopt;
 }
 
+std::optional<std::string> PcpServer::open_socket_dir(const std::string& dir, std::uint16_t port) {
+  const std::string path = dir + "/.s.PGSQL." + std::to_string(port);
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return path + ": exists and is not a socket";
+    ::unlink(path.c_str());
+  }
+  boost::system::error_code ec;
+  auto acceptor = std::make_unique<local::acceptor>(state_->executor);
+  const local::endpoint endpoint(path);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) {
+    const mode_t old = ::umask(077);
+    acceptor->bind(endpoint, ec);
+    ::umask(old);
+  }
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return path + ": " + ec.message();
+  state_->local_acceptor = std::move(acceptor);
+  state_->local_path = path;
+  pgr::log::info("pcp: listening on ", path);
+  return std::nullopt;
+}
+
 void PcpServer::start() {
-  if (state_->acceptor) asio::co_spawn(state_->executor, State::accept_loop(state_), asio::detached);
+  if (state_->acceptor) {
+    asio::co_spawn(state_->executor, State::accept_loop(state_, *state_->acceptor), asio::detached);
+  }
+  if (state_->local_acceptor) {
+    asio::co_spawn(state_->executor, State::accept_loop(state_, *state_->local_acceptor), asio::detached);
+  }
 }
 
 void PcpServer::close() {
@@ -321,6 +359,10 @@ void PcpServer::close() {
   state_->closed = true;
   boost::system::error_code ec;
   if (state_->acceptor) state_->acceptor->close(ec);
+  if (state_->local_acceptor) {
+    state_->local_acceptor->close(ec);
+    ::unlink(state_->local_path.c_str());
+  }
 }
 
 }  // namespace pgr::admin

@@ -1,5 +1,5 @@
-// The PCP-compatible admin socket on [admin] pcp_listen: pgpool-II 4.3's pcp_* programs work
-// against it unchanged. md5 salted authentication against [admin] pcp_users_file; every
+// The PCP-compatible admin socket on [admin] pcp_listen (and in pcp_socket_dir): pgpool-II
+// 4.3's pcp_* programs work against it unchanged. md5 salted authentication against [admin] pcp_users_file; every
 // request then goes to a handler in a name -> handler table (pcp_server.cpp), which answers
 // from the snapshot or acts through Operations (so through the failover coordinator).
 // Malformed packets, unknown types and requests before authentication get a FATAL 'E' and a
@@ -9,6 +9,7 @@
 // Thread rules: main thread only; connections share the server's state by shared_ptr.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,8 @@ class PcpServer {
   PcpServer& operator=(const PcpServer&) = delete;
 
   [[nodiscard]] std::optional<std::string> open(const conf::ListenAddress& address);
+  // Also listens on `dir`/.s.PGSQL.`port` (mode 0600), where `pcp_* -h dir -p port` looks.
+  [[nodiscard]] std::optional<std::string> open_socket_dir(const std::string& dir, std::uint16_t port);
   void start();
   void close();
 

@@ -256,6 +256,13 @@ void check_pcp_users(const TomlValue& root, LoadContext& ctx, const AdminConfig&
           "is required when admin.pcp_listen is set");
 }
 
+// pcp_socket_dir names its socket after pcp_listen's port.
+void check_pcp_socket_dir(const TomlValue& root, LoadContext& ctx, const AdminConfig& admin) {
+  if (!admin.pcp_socket_dir || admin.pcp_listen || ctx.has_error_at("admin.pcp_listen")) return;
+  ctx.add(line_of(*find_value(root, "admin", "pcp_socket_dir")), "admin.pcp_socket_dir",
+          "needs admin.pcp_listen (its port names the socket)");
+}
+
 void apply_root(const TomlValue& root, LoadContext& ctx, Config& config) {
   bool saw_backends = false;
   for (const auto& [name, value] : root.as_table()) {
@@ -276,6 +283,7 @@ void apply_root(const TomlValue& root, LoadContext& ctx, Config& config) {
   check_listen_overlap(root, ctx, config.proxy);
   check_failover_command(root, ctx, config.failover);
   check_pcp_users(root, ctx, config.admin);
+  check_pcp_socket_dir(root, ctx, config.admin);
   if (find_value(root, "proxy", "workers") == nullptr) {
     config.proxy.workers =
         static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 256U));

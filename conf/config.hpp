@@ -108,6 +108,7 @@ struct FailoverConfig {
 // [admin]: the operator's interfaces. Every one is off unless configured.
 struct AdminConfig {
   std::optional<ListenAddress> pcp_listen;     // pgpool-II PCP protocol (pcp_* programs)
+  std::optional<std::string> pcp_socket_dir;   // also a Unix socket there, as pgpool's
   std::optional<std::string> pcp_users_file;   // resolved path; pcp.conf format
   std::map<std::string, std::string> pcp_users;  // user -> md5 hex of the password
   std::optional<ListenAddress> http_listen;    // /primary /replica /health /cluster /metrics

@@ -35,6 +35,7 @@ ConfigDiff diff_configs(const Config& a, const Config& b) {
   check(d.live, !(a.load_balance == b.load_balance), "load_balance");
   check(d.live, !(a.failover == b.failover), "failover");
   check(d.restart, a.admin.pcp_listen != b.admin.pcp_listen, "admin.pcp_listen");
+  check(d.restart, a.admin.pcp_socket_dir != b.admin.pcp_socket_dir, "admin.pcp_socket_dir");
   check(d.restart, a.admin.http_listen != b.admin.http_listen, "admin.http_listen");
   check(d.restart, a.admin.admin_socket != b.admin.admin_socket, "admin.admin_socket");
   check(d.live, a.admin.pcp_users != b.admin.pcp_users || a.admin.pcp_users_file != b.admin.pcp_users_file,
@@ -58,6 +59,7 @@ Config live_part(const Config& applied, const Config& loaded) {
   out.proxy.workers = applied.proxy.workers;
   out.proxy.max_message_size = applied.proxy.max_message_size;
   out.admin.pcp_listen = applied.admin.pcp_listen;
+  out.admin.pcp_socket_dir = applied.admin.pcp_socket_dir;
   out.admin.http_listen = applied.admin.http_listen;
   out.admin.admin_socket = applied.admin.admin_socket;
   if (!same_backend_set(applied, loaded)) out.backends = applied.backends;

@@ -268,6 +268,10 @@ const std::array k_keys{
     "programs (pcp_node_info, pcp_attach_node, pcp_promote_node...) work unchanged. Needs "
     "pcp_users_file. Default: off.",
     [](const Field& f, Config& c) { store(detail::read_listen_address(f), c.admin.pcp_listen); }},
+  KeyDef{Section::admin, "pcp_socket_dir", KeyType::path, "", false,
+    "Directory in which pgrouter also listens for PCP on a Unix socket, .s.PGSQL.<pcp_listen's "
+    "port>, as pgpool-II's pcp_socket_dir (pcp_* -h DIR). Needs pcp_listen. Default: none.",
+    [](const Field& f, Config& c) { store(detail::read_resolved_path(f), c.admin.pcp_socket_dir); }},
   KeyDef{Section::admin, "pcp_users_file", KeyType::path, "", false,
     "pgpool-II's pcp.conf format: \"user:md5-of-the-password\" per line (pg_md5 output), "
     "# comments. Re-read on reload.",

@@ -64,6 +64,11 @@ std::optional<std::string> AdminHub::open() {
   const auto& admin = shared_.config->admin;
   if (admin.pcp_listen) {
     if (auto error = pcp_.open(*admin.pcp_listen)) return "pcp_listen " + *error;
+    if (admin.pcp_socket_dir) {
+      if (auto error = pcp_.open_socket_dir(*admin.pcp_socket_dir, admin.pcp_listen->port)) {
+        return "pcp_socket_dir " + *error;
+      }
+    }
   }
   if (admin.http_listen) {
     if (auto error = http_.open(*admin.http_listen)) return "http_listen " + *error;

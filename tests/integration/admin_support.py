@@ -29,7 +29,9 @@ def admin_section(base: Path, name: str) -> tuple[str, dict]:
     users.write_text(f"# pcp.conf\n{PCP_USER}:{hashlib.md5(PCP_PASSWORD.encode()).hexdigest()}\n")
     ends = {"pcp_port": pgcluster.free_port(), "http_port": pgcluster.free_port(),
             "socket": str(base / f"{name}.admin.sock"), "pcp_users": users}
+    ends["socket_dir"] = str(base)
     toml = (f'[admin]\npcp_listen = "127.0.0.1:{ends["pcp_port"]}"\npcp_users_file = "{users}"\n'
+            f'pcp_socket_dir = "{base}"\n'
             f'http_listen = "127.0.0.1:{ends["http_port"]}"\nadmin_socket = "{ends["socket"]}"\n')
     return toml, ends
 
@@ -44,13 +46,13 @@ class AdminRouter(FailoverRouter):
         self.opts["extra"] = "[failover]\n" + failover + "\n" + self.admin_toml
 
     # -- PCP --------------------------------------------------------------------------------
-    def pcp(self, program: str, *args: str, password: str = PCP_PASSWORD, timeout: float = 60
-            ) -> subprocess.CompletedProcess:
+    def pcp(self, program: str, *args: str, password: str = PCP_PASSWORD, timeout: float = 60,
+            host: str = "127.0.0.1") -> subprocess.CompletedProcess:
         passfile = self.cluster.base_dir / f"{self.name}.pcppass"
         passfile.write_text(f"*:*:{PCP_USER}:{password}\n")
         passfile.chmod(0o600)
         env = dict(os.environ, PCPPASSFILE=str(passfile))
-        return subprocess.run([str(PCP_BIN / program), "-h", "127.0.0.1", "-p", str(self.ends["pcp_port"]),
+        return subprocess.run([str(PCP_BIN / program), "-h", host, "-p", str(self.ends["pcp_port"]),
                                "-U", PCP_USER, "-w", *args], capture_output=True, text=True, env=env,
                               timeout=timeout)
 

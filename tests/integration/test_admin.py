@@ -72,6 +72,12 @@ def test_pcp_other_programs(admin):
     assert r.returncode == 0, r.stderr
 
 
+def test_pcp_over_the_unix_socket(admin):
+    r = admin.pcp("pcp_node_count", host=admin.ends["socket_dir"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "3"
+
+
 def test_pcp_wrong_password_is_refused(admin):
     r = admin.pcp("pcp_node_count", password="not-the-password")
     assert r.returncode != 0
