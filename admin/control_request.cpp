@@ -75,7 +75,8 @@ std::optional<ControlRequest> parse_control_request(std::string_view line, std::
       }
     }
   } else {
-    error = "unknown command \"" + std::string(w[0]) + "\"; known: list attach detach promote reload stop";
+    error = "unknown command \"" + std::string(w[0].substr(0, 40)) +
+            "\"; known: list attach detach promote reload stop";
     return std::nullopt;
   }
   return r;

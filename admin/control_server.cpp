@@ -32,8 +32,18 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto k_read_timeout = std::chrono::seconds(10);
 
+// Requests are arbitrary bytes and messages may quote them: keep the answer valid JSON
+// (UTF-8) by showing anything outside printable ASCII as '?'.
+std::string printable(std::string_view text) {
+  std::string out(text.substr(0, 2000));
+  for (auto& c : out) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  return out;
+}
+
 std::string answer(bool ok, std::string_view message, json::value cluster = nullptr) {
-  json::object o{{"ok", ok}, {"message", message}};
+  json::object o{{"ok", ok}, {"message", printable(message)}};
   if (!cluster.is_null()) o["cluster"] = std::move(cluster);
   return json::serialize(o) + "\n";
 }
