@@ -70,7 +70,7 @@ HttpAnswer answer_http(std::string_view method, std::string_view target, const H
   const bool check = method == "GET" || method == "HEAD" || method == "OPTIONS";
   if (!check) return error_answer(405, "only GET, HEAD and OPTIONS are served");
   const auto& s = ctx.snapshot;
-  if (path == "/primary" || path == "/master" || path == "/read-write") return primary(s);
+  if (path == "/primary" || path == "/leader" || path == "/master" || path == "/read-write") return primary(s);
   if (path == "/replica" || path == "/read-only") return replica(s, query);
   if (path == "/health" || path == "/liveness" || path == "/readiness") {
     return json_answer(200, json::object{{"status", "ok"}, {"version", s.version}});

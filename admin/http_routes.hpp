@@ -2,7 +2,7 @@
 // and a body out. Patroni's REST API is the model, so an HAProxy `option httpchk GET /primary`
 // (or OPTIONS, or HEAD) or a cloud load balancer's check works as it does against port 8008:
 //
-//   /primary   200 when pgrouter has a writable primary in service, else 503
+//   /primary   200 when pgrouter has a writable primary in service, else 503 (also /leader)
 //   /replica   200 when a standby is eligible for reads; ?lag=16MB (or bytes) bounds its lag
 //   /health    200 while pgrouter serves
 //   /cluster   every node as JSON (the snapshot)

@@ -165,6 +165,22 @@ asio::awaitable<Reply> pool_status(HandlerContext c) {
   co_return ok(pcp::pool_status_reply(items));
 }
 
+// Requests pgpool-II serves and pgrouter has no counterpart for: a clear ERROR, not a close.
+asio::awaitable<Reply> watchdog_info(HandlerContext) {
+  co_return error("PCP: informing watchdog info failed", "watchdog is not enabled (pgrouter has none)");
+}
+
+asio::awaitable<Reply> recovery(HandlerContext) {
+  co_return error("process recovery request failed",
+                  "online recovery is not supported by pgrouter: rebuild the standby (rewind_command "
+                  "or a base backup), then pcp_attach_node");
+}
+
+asio::awaitable<Reply> set_parameter(HandlerContext) {
+  co_return error("set configuration parameter failed",
+                  "not supported by pgrouter: edit the configuration file and pcp_reload_config");
+}
+
 struct Route {
   char type;
   Handler handler;
@@ -176,7 +192,8 @@ constexpr std::array k_routes{
   Route{'C', attach},          Route{'D', detach},      Route{'d', detach},
   Route{'J', promote},         Route{'j', promote},     Route{'Z', reload},
   Route{'T', stop},            Route{'t', stop},        Route{'N', process_count},
-  Route{'P', process_info},    Route{'B', pool_status},
+  Route{'P', process_info},    Route{'B', pool_status},   Route{'W', watchdog_info},
+  Route{'O', recovery},        Route{'A', set_parameter},
 };
 // clang-format on
 

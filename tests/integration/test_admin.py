@@ -70,6 +70,10 @@ def test_pcp_other_programs(admin):
     assert r.returncode == 0 and r.stdout.strip() == str(admin.pid), (r.stdout, r.stderr)
     r = admin.pcp("pcp_proc_info")
     assert r.returncode == 0, r.stderr
+    r = admin.pcp("pcp_watchdog_info")
+    assert "watchdog is not enabled" in r.stderr, (r.stdout, r.stderr)
+    r = admin.pcp("pcp_recovery_node", "-n", "1")
+    assert "not supported by pgrouter" in r.stderr, (r.stdout, r.stderr)
 
 
 def test_pcp_over_the_unix_socket(admin):
