@@ -25,6 +25,7 @@ namespace {
 
 constexpr auto k_request_timeout = std::chrono::seconds(10);
 constexpr std::uint64_t k_max_request = 8192;
+constexpr int k_max_connections = 256;  // health checkers and scrapers; more is an attack
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
@@ -36,6 +37,7 @@ struct HttpServer::State {
   Operations& ops;
   std::string git_sha;
   std::unique_ptr<tcp::acceptor> acceptor;
+  int connections = 0;
   bool closed = false;
 
   static asio::awaitable<void> accept_loop(std::shared_ptr<State> self);
@@ -53,11 +55,20 @@ asio::awaitable<void> HttpServer::State::accept_loop(std::shared_ptr<State> self
       (void)co_await backoff.async_wait(use_tuple);
       continue;
     }
+    if (self->connections >= k_max_connections) {
+      pgr::log::warn("http: ", k_max_connections, " connections already open; closing a new one");
+      continue;  // the socket closes as it goes out of scope
+    }
     asio::co_spawn(self->executor, serve(self, std::move(socket)), asio::detached);
   }
 }
 
 asio::awaitable<void> HttpServer::State::serve(std::shared_ptr<State> self, tcp::socket socket) {
+  ++self->connections;
+  struct Count {
+    State& s;
+    ~Count() { --s.connections; }
+  } count{*self};
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer(k_max_request);
   for (;;) {

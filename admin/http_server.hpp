@@ -1,6 +1,7 @@
 // The HTTP endpoints on [admin] http_listen, served with Boost.Beast on the main thread; what
 // each path answers is decided in http_routes.cpp. One request at a time per connection,
 // keep-alive, 10 s to send a request, requests capped at 8 kB: bad input gets 400 and a close.
+// At most 256 connections at once.
 //
 // Thread rules: main thread only. Connections hold the server's state by shared_ptr, so
 // closing and destroying the server while one is open is safe.
