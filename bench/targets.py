@@ -99,10 +99,11 @@ class Direct(Target):
         return "PostgreSQL primary, no proxy"
 
 
-# pgrouter's read/write split is measured once its config has a [load_balance] table; until
-# then --check-config rejects the table ("unknown table") and the row reads n/a. Whoever
-# implements it: put the keys that switch it on here.
-LOAD_BALANCE_TOML = "[load_balance]\n"
+# pgrouter is measured twice: with every read on the primary (load balancing off) and with
+# reads split over the standbys only. (An old binary without [load_balance] rejects the table
+# and its split row reads n/a.)
+PRIMARY_ONLY_TOML = "[load_balance]\nenabled = false\n"
+LOAD_BALANCE_TOML = "[load_balance]\nprimary_reads = false\n"
 
 
 def pgrouter_supports_split(env: BenchEnv) -> bool:
@@ -138,7 +139,7 @@ class PgRouterTarget(Target):
         self.router = env.cluster.pgrouter(
             name=self.name, users=dict(env.secrets), workers=self.workers, log_level="warn",
             max_client_connections=env.max_clients,
-            extra=LOAD_BALANCE_TOML if self.split else "")
+            extra=LOAD_BALANCE_TOML if self.split else PRIMARY_ONLY_TOML)
         self.port = self.router.port
         self._log_path = self.router.log_path
 

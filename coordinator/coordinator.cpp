@@ -4,6 +4,7 @@
 // overlay imposed on the health checker's view.
 #include "coordinator/coordinator.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -25,6 +26,15 @@ namespace {
 using failover::AttachState;
 constexpr auto job_retry_interval = std::chrono::seconds(10);
 constexpr auto history_retry_interval = std::chrono::seconds(2);
+constexpr auto evict_interval = std::chrono::seconds(5);
+
+// Client sessions on a fenced node: pgrouter's own links left there when it failed over (a
+// hung or cut-off primary that came back), and anyone else's. The failover user's sessions
+// (pgrouter's probes, operators) stay.
+constexpr const char* evict_sql =
+    "SELECT pg_catalog.count(pg_catalog.pg_terminate_backend(pid))"
+    " FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend'"
+    " AND pid <> pg_catalog.pg_backend_pid() AND usename <> current_user";
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -71,11 +81,6 @@ failover::FailoverSettings Coordinator::State::settings() const {
   const conf::FailoverConfig& f = config->failover;
   failover::FailoverSettings s;
   s.mode = mode_of(f.mode);
-  if (forced_candidate) {
-    // An operator's promotion: that node only, and manual mode promotes it with pg_promote.
-    s.sync_standby_names = std::vector<std::string>{config->backends[*forced_candidate].name};
-    if (s.mode == failover::FailoverMode::manual) s.mode = failover::FailoverMode::builtin;
-  }
   s.failover_command = f.failover_command;
   s.follow_primary_command = f.follow_primary_command;
   s.rewind_command = f.rewind_command;
@@ -84,6 +89,18 @@ failover::FailoverSettings Coordinator::State::settings() const {
   s.search_primary_timeout = f.search_primary_timeout;
   s.max_lag_on_failover = f.max_lag_on_failover;
   s.auto_failback = f.auto_failback;
+  if (sync_standbys) {
+    s.sync_standby_names = sync_standbys->names;
+    s.sync_needed = sync_standbys->needed;
+  }
+  if (forced_candidate) {
+    // An operator's promotion: that node only (the operator's choice, even over the
+    // synchronous set; a switchover has waited for it to catch up), and manual mode promotes
+    // it with pg_promote.
+    s.sync_standby_names = std::vector<std::string>{config->backends[*forced_candidate].name};
+    s.sync_needed = 1;
+    if (s.mode == failover::FailoverMode::manual) s.mode = failover::FailoverMode::builtin;
+  }
   return s;
 }
 
@@ -224,6 +241,38 @@ void Coordinator::State::set_primary(std::optional<std::size_t> index, std::uint
   publish_overlay();
 }
 
+void Coordinator::State::track_sync_standbys(const health::NodeView& p) {
+  if (p.status != health::NodeStatus::up || p.role != health::NodeRole::primary) return;
+  std::vector<failover::ReplicationPeer> peers;
+  for (const auto& r : p.replicas) peers.push_back({r.application_name, r.sync_state});
+  auto set = failover::sync_set(p.synchronous_standby_names, peers);
+  if (!set) {
+    if (sync_standbys) {
+      pgr::log::info("failover: synchronous replication is off on ", p.name,
+                     ": any standby may be promoted");
+    }
+    sync_standbys.reset();
+    return;
+  }
+  if (set->names.empty()) {
+    // Commits wait for a synchronous standby: the last set seen still has every one that
+    // was acknowledged. Without one, nobody may be promoted.
+    if (!sync_none_logged) {
+      sync_none_logged = true;
+      pgr::log::warn("failover: ", p.name, " has no synchronous standby streaming (",
+                     p.synchronous_standby_names, "); the last set stays the candidates: ",
+                     sync_standbys ? sync_standbys->describe() : std::string("(none)"));
+    }
+    if (!sync_standbys) sync_standbys = std::move(*set);
+    return;
+  }
+  sync_none_logged = false;
+  if (!sync_standbys || *sync_standbys != *set) {
+    pgr::log::info("failover: synchronous standbys of ", p.name, ": ", set->describe());
+    sync_standbys = std::move(*set);
+  }
+}
+
 // -- decisions on every view ------------------------------------------------------------------
 
 void Coordinator::State::observe(const health::ClusterView& raw) {
@@ -248,6 +297,7 @@ void Coordinator::State::observe(const health::ClusterView& raw) {
       if (primary && raw.nodes[*primary].status == health::NodeStatus::down) {
         start_failover(raw, *primary);
       } else {
+        if (primary) track_sync_standbys(raw.nodes[*primary]);
         judge_nodes(raw);
       }
       break;
@@ -335,8 +385,11 @@ failover::ReturnDecision Coordinator::State::judge_node(std::size_t index,
   switch (decision.verdict) {
     case failover::ReturnVerdict::keep: break;
     case failover::ReturnVerdict::attach:
+      set_state(index, decision.next_state, decision.reason);
+      break;
     case failover::ReturnVerdict::fence:
       set_state(index, decision.next_state, decision.reason);
+      if (!report.in_recovery) evict_clients(index);
       break;
     case failover::ReturnVerdict::diverge: {
       const bool fresh = nodes[index].state != AttachState::diverged;
@@ -432,6 +485,42 @@ void Coordinator::State::run_node_job(std::size_t index, bool rewind) {
         }
         self->nodes[index].job_running = false;
         self->nodes[index].last_job = steady_clock::now();
+      },
+      log_spawn_error);
+}
+
+void Coordinator::State::evict_clients(std::size_t index) {
+  // A writable fenced node may still hold sessions pgrouter's workers opened before the
+  // failover, their units in flight (a COMMIT waiting for a synchronous standby that now
+  // follows the new primary never returns). Terminating them fails those units towards the
+  // clients (the outcome of a commit in flight is then unknown, never acknowledged: a
+  // terminated sync wait sends no reply) and leaves the old primary nothing to write with.
+  NodeRecord& n = nodes[index];
+  const auto now = steady_clock::now();
+  if (n.evicting || (n.last_evict != steady_clock::time_point{} &&
+                     now - n.last_evict < evict_interval)) {
+    return;
+  }
+  n.evicting = true;
+  n.last_evict = now;
+  auto self = shared_from_this_ptr.lock();
+  asio::co_spawn(
+      executor,
+      [self, index]() -> asio::awaitable<void> {
+        health::PgSession session(self->executor, self->admin_params(index));
+        const auto timeout = std::max(self->config->health_check.timeout,
+                                      std::chrono::milliseconds(5000));
+        const auto r = co_await session.query(evict_sql, timeout);
+        self->nodes[index].evicting = false;
+        self->nodes[index].last_evict = steady_clock::now();
+        if (self->stopped) co_return;
+        if (!r.ok) {
+          pgr::log::warn("failover: terminating client sessions on fenced ", self->label(index),
+                         " failed: ", r.error);
+        } else if (r.first_value().value_or("0") != "0") {
+          pgr::log::warn("failover: terminated ", r.first_value().value_or("0"),
+                         " client sessions on fenced ", self->label(index));
+        }
       },
       log_spawn_error);
 }

@@ -21,6 +21,7 @@
 #include "failover/attach_state.hpp"
 #include "failover/failover_plan.hpp"
 #include "failover/fencing.hpp"
+#include "failover/sync_standbys.hpp"
 #include "failover/timeline_history.hpp"
 #include "health/cluster_view.hpp"
 #include "health/pg_session.hpp"
@@ -38,6 +39,8 @@ struct NodeRecord {
   std::int64_t since = 0;  // seconds since the epoch
   bool job_running = false;  // a repoint or rewind outside a plan is in flight
   steady_clock::time_point last_job{};
+  bool evicting = false;  // terminating client sessions on this fenced node
+  steady_clock::time_point last_evict{};
 };
 
 struct Coordinator::State {
@@ -54,9 +57,11 @@ struct Coordinator::State {
   failover::ReturnDecision judge_node(std::size_t index, const health::NodeView& node);
   void set_state(std::size_t index, failover::AttachState state, std::string reason);
   void set_primary(std::optional<std::size_t> index, std::uint32_t timeline);
+  void track_sync_standbys(const health::NodeView& primary_node);
   void fetch_history_in_background();
   void start_failover(const health::ClusterView& raw, std::size_t failed);
   void run_node_job(std::size_t index, bool rewind);
+  void evict_clients(std::size_t index);
   std::optional<std::size_t> node_at(const std::string& host, std::uint16_t port) const;
   std::string label(std::size_t index) const;
   failover::FailoverSettings settings() const;
@@ -98,6 +103,10 @@ struct Coordinator::State {
   std::optional<failover::TimelineHistory> history;  // of `timeline`, once fetched
   bool history_fetching = false;
   std::optional<std::string> recorded_primary;
+  // The last non-empty set of standbys the primary replicated synchronously to (nullopt:
+  // synchronous replication off, or not seen yet). Only these may be promoted.
+  std::optional<failover::SyncSet> sync_standbys;
+  bool sync_none_logged = false;
   // A primary that failed when no standby could replace it (and that was not fenced): the
   // failover is retried while it stays down, and it is the primary again if it returns.
   std::optional<std::size_t> dead_primary;

@@ -108,6 +108,7 @@ asio::awaitable<void> Coordinator::State::run_failover(std::shared_ptr<State> se
     p.weight = n.weight;
     in.nodes.push_back(std::move(p));
   }
+  const auto n_timeline = [&raw](std::size_t i) { return raw.nodes[i].timeline; };
   // Freeze positions: the last periodic probe may be a period old, and the standby that has
   // received the most must win (every other one can then follow it without a rewind).
   for (std::size_t i = 0; i < in.nodes.size(); ++i) {
@@ -120,7 +121,10 @@ asio::awaitable<void> Coordinator::State::run_failover(std::shared_ptr<State> se
       continue;
     }
     in.nodes[i].standby = fresh.in_recovery;
-    in.nodes[i].timeline = fresh.timeline;
+    // Without a WAL receiver (the primary is gone) the probe's timeline is the last
+    // restartpoint's, which may lag: the view's (carried from streaming probes) is newer.
+    in.nodes[i].timeline = fresh.received_tli == 0 ? std::max(fresh.timeline, n_timeline(i))
+                                                   : fresh.timeline;
     // After a restart a standby has received nothing yet (NULL): what it replayed counts.
     in.nodes[i].received_lsn = std::max(fresh.received_lsn, fresh.replay_lsn);
     pgr::log::info("failover: ", s.label(i), ": received ",
@@ -132,6 +136,10 @@ asio::awaitable<void> Coordinator::State::run_failover(std::shared_ptr<State> se
   in.failed.timeline = raw.nodes[failed].timeline;
   in.failed.last_known_lsn = raw.nodes[failed].current_lsn;
   in.settings = s.settings();
+  if (s.sync_standbys) {
+    pgr::log::info("failover: only synchronous standbys may be promoted: ",
+                   s.sync_standbys->describe());
+  }
 
   s.plan.emplace(std::move(in));
   Action action = s.plan->next(Event::primary_confirmed_down(), steady_clock::now());

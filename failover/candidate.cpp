@@ -54,6 +54,7 @@ std::string_view to_string(Rejection rejection) {
     case Rejection::other_timeline: return "other_timeline";
     case Rejection::too_far_behind: return "too_far_behind";
     case Rejection::not_sync_standby: return "not_sync_standby";
+    case Rejection::sync_quorum_incomplete: return "sync_quorum_incomplete";
   }
   return "?";
 }
@@ -66,6 +67,25 @@ CandidateChoice choose_candidate(std::span<const CandidateNode> candidates,
       choice.rejected.push_back(std::move(*rejected));
     } else if (!choice.chosen || better(candidates[i], candidates[*choice.chosen])) {
       choice.chosen = i;
+    }
+  }
+  if (choice.chosen && policy.sync_standby_names) {
+    // Quorum commit: the best of fewer than `sync_needed` qualifying synchronous standbys may
+    // lack commits that only the others acknowledged. Promote nobody rather than lose them.
+    const std::size_t qualifying = candidates.size() - choice.rejected.size();
+    if (qualifying < policy.sync_needed) {
+      for (std::size_t i = 0; i < candidates.size(); ++i) {
+        const bool rejected = std::any_of(choice.rejected.begin(), choice.rejected.end(),
+                                          [i](const RejectedCandidate& r) { return r.index == i; });
+        if (!rejected) {
+          choice.rejected.push_back(RejectedCandidate{
+              i, Rejection::sync_quorum_incomplete,
+              candidates[i].name + ": only " + std::to_string(qualifying) + " of the " +
+                  std::to_string(policy.sync_needed) +
+                  " synchronous standbys needed to be sure of every commit qualify"});
+        }
+      }
+      choice.chosen.reset();
     }
   }
   if (choice.chosen) return choice;

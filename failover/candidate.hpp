@@ -41,6 +41,9 @@ struct CandidatePolicy {
   // Only these may be promoted (synchronous mode: only they hold every acknowledged commit);
   // nullopt: any standby. An empty list allows none.
   std::optional<std::vector<std::string>> sync_standby_names;
+  // With sync_standby_names: how many of them must qualify for any to be chosen (quorum
+  // commit 'ANY k' of m standbys: m - k + 1, see failover/sync_standbys.hpp); else ignored.
+  std::size_t sync_needed = 1;
 };
 
 enum class Rejection : std::uint8_t {
@@ -50,6 +53,7 @@ enum class Rejection : std::uint8_t {
   other_timeline,
   too_far_behind,
   not_sync_standby,
+  sync_quorum_incomplete,  // too few synchronous standbys qualify to be sure of any
 };
 
 std::string_view to_string(Rejection rejection);

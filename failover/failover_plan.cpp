@@ -141,7 +141,7 @@ Action FailoverPlan::start(TimePoint now) {
     candidates.push_back({n.name, n.up && i != failed, n.standby, n.system_identifier,
                           n.timeline, n.received_lsn, n.weight});
   }
-  const CandidatePolicy policy{s.max_lag_on_failover, s.sync_standby_names};
+  const CandidatePolicy policy{s.max_lag_on_failover, s.sync_standby_names, s.sync_needed};
   const CandidateChoice choice = choose_candidate(candidates, inputs_.failed, policy);
   if (!choice.chosen) return fail(choice.reason + "; no node was promoted", now);
   chosen_ = choice.chosen;

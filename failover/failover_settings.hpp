@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,6 +40,7 @@ struct FailoverSettings {
   std::optional<std::uint64_t> max_lag_on_failover;
   // Synchronous mode: only these may be promoted; nullopt = any standby.
   std::optional<std::vector<std::string>> sync_standby_names;
+  std::size_t sync_needed = 1;  // how many of them must qualify (see CandidatePolicy)
   bool auto_failback = false;  // see failover/fencing.hpp
 };
 

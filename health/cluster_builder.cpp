@@ -38,6 +38,8 @@ NodeView view_of(std::size_t index, const conf::BackendConfig& backend,
     view.sender_host = probe->sender_host;
     view.sender_port = probe->sender_port;
     view.received_tli = probe->received_tli;
+    view.synchronous_standby_names = probe->synchronous_standby_names;
+    view.replicas = probe->replicas;
   }
   return view;
 }

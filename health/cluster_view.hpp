@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "health/probe_result.hpp"
+
 namespace pgr::health {
 
 enum class NodeRole : std::uint8_t { unknown, primary, standby };
@@ -44,6 +46,9 @@ struct NodeView {
   // primary sampled yet): a router must then treat the node as too far behind.
   std::optional<std::uint64_t> lag_bytes;
   std::optional<std::chrono::milliseconds> lag;
+  // Primary: synchronous_standby_names and pg_stat_replication (see probe_result.hpp).
+  std::string synchronous_standby_names;
+  std::vector<ReplicaState> replicas;
   std::string last_error;           // the last failed probe's reason, "" after a success
   // Why failover keeps this node out of service whatever it answers ("fenced: ...",
   // "diverged: ...", "following: ..."); "" when it may serve. A held-out node is published

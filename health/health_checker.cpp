@@ -116,6 +116,7 @@ void HealthChecker::State::on_probe_result(std::size_t index, ProbeResult result
   node.seen.status = decision.status;
   node.seen.last_probe = std::chrono::system_clock::now();
   if (result.ok) {
+    if (node.seen.last_ok) carry_timeline(*node.seen.last_ok, result);
     log_role_change(index, result);
     node.seen.last_error.clear();
     node.seen.last_ok = std::move(result);

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "conf/config.hpp"
 #include "health/cluster_builder.hpp"
 #include "health/cluster_view.hpp"
+#include "health/probe_result.hpp"
 
 namespace pgr::health {
 

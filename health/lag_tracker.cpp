@@ -29,7 +29,26 @@ std::optional<StandbyLag> LagTracker::lag_of(time_point probed_at, std::uint64_t
   const auto& newest = samples_.back();
   if (replay_lsn >= newest.lsn) return StandbyLag{};
   StandbyLag lag;
-  lag.bytes = newest.lsn - replay_lsn;
+  // Bytes behind the primary *when the standby was probed*: the probes of different nodes
+  // are not simultaneous, and under a write load comparing with a later primary sample
+  // would charge the standby with WAL written after its probe. Interpolate between the
+  // primary samples around the standby's probe (the newest one when it came later).
+  std::uint64_t primary_then = newest.lsn;
+  for (std::size_t i = 0; i < samples_.size(); ++i) {
+    if (samples_[i].at <= probed_at) continue;
+    if (i == 0) {
+      primary_then = samples_[0].lsn;
+    } else {
+      const auto& a = samples_[i - 1];
+      const auto& b = samples_[i];
+      const auto span = std::chrono::duration<double>(b.at - a.at).count();
+      const auto into = std::chrono::duration<double>(probed_at - a.at).count();
+      const auto grown = static_cast<double>(b.lsn - a.lsn) * (span > 0 ? into / span : 1.0);
+      primary_then = a.lsn + static_cast<std::uint64_t>(grown);
+    }
+    break;
+  }
+  lag.bytes = primary_then > replay_lsn ? primary_then - replay_lsn : 0;
   // The newest sample the standby has fully replayed. If there is none, the oldest sample only
   // bounds the lag from below (right after start-up that bound is tiny): the lag is unknown.
   for (auto it = samples_.rbegin(); it != samples_.rend(); ++it) {

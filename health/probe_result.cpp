@@ -1,6 +1,7 @@
 // Parsing the health probe query's answer (see probe_result.hpp).
 #include "health/probe_result.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace pgr::health {
@@ -15,7 +16,12 @@ const char* const probe_query =
     " CASE WHEN r.in_recovery THEN pg_catalog.pg_last_wal_replay_lsn() END,"
     " w.status, w.received_tli,"
     " (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()),"
-    " w.sender_host, w.sender_port"
+    " w.sender_host, w.sender_port,"
+    " CASE WHEN NOT r.in_recovery THEN"
+    " pg_catalog.current_setting('synchronous_standby_names') END,"
+    " CASE WHEN NOT r.in_recovery THEN (SELECT pg_catalog.string_agg("
+    "s.application_name || E'\\t' || s.sync_state, E'\\n')"
+    " FROM pg_catalog.pg_stat_replication AS s) END"
     " FROM (SELECT pg_catalog.pg_is_in_recovery() AS in_recovery) AS r"
     " LEFT JOIN pg_catalog.pg_stat_wal_receiver AS w ON true";
 
@@ -83,6 +89,23 @@ ProbeResult parse_probe_row(std::span<const std::optional<std::string_view>> row
     result.sender_port = parse_number<std::uint16_t>(*port, 10).value_or(0);
   }
 
+  if (const auto names = col(ProbeColumn::synchronous_standby_names)) {
+    result.synchronous_standby_names = std::string(*names);
+  }
+  if (auto lines = col(ProbeColumn::replicas)) {
+    // application_name is ASCII-printable (PostgreSQL replaces anything else with '?'), so
+    // tabs and newlines only ever separate fields and rows.
+    while (!lines->empty()) {
+      const std::size_t end = std::min(lines->find('\n'), lines->size());
+      const std::string_view line = lines->substr(0, end);
+      lines->remove_prefix(std::min(end + 1, lines->size()));
+      const std::size_t tab = line.rfind('\t');
+      if (tab == std::string_view::npos) continue;
+      result.replicas.push_back(
+          {std::string(line.substr(0, tab)), std::string(line.substr(tab + 1))});
+    }
+  }
+
   const std::uint32_t live_timeline =
       result.in_recovery ? parse_timeline(col(ProbeColumn::received_tli), 10)
                          : parse_timeline(col(ProbeColumn::walfile_timeline), 16);
@@ -93,6 +116,16 @@ ProbeResult parse_probe_row(std::span<const std::optional<std::string_view>> row
 
   result.ok = true;
   return result;
+}
+
+void carry_timeline(const ProbeResult& previous, ProbeResult& fresh) {
+  if (!fresh.ok || !fresh.in_recovery || fresh.received_tli != 0 || !fresh.reused_connection) {
+    return;
+  }
+  if (previous.ok && previous.system_identifier == fresh.system_identifier &&
+      previous.timeline > fresh.timeline) {
+    fresh.timeline = previous.timeline;
+  }
 }
 
 }  // namespace pgr::health

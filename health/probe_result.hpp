@@ -12,10 +12,18 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/lsn.hpp"
 
 namespace pgr::health {
+
+// Primary only: one row of pg_stat_replication (which standby, and how synchronous it is).
+struct ReplicaState {
+  std::string application_name;
+  std::string sync_state;  // async, potential, sync, quorum; "" when not visible
+  bool operator==(const ReplicaState&) const = default;
+};
 
 struct ProbeResult {
   bool ok = false;
@@ -33,6 +41,11 @@ struct ProbeResult {
   std::string sender_host;
   std::uint16_t sender_port = 0;
   std::uint32_t received_tli = 0;
+  // Primary only: its synchronous_standby_names ("" when off or on a standby) and its
+  // pg_stat_replication rows, so failover can promote only a standby that has every
+  // acknowledged commit (failover/sync_standbys.hpp).
+  std::string synchronous_standby_names;
+  std::vector<ReplicaState> replicas;
   bool reused_connection = false;    // the query ran on the connection kept from last time
   std::chrono::steady_clock::duration duration{};
 };
@@ -46,7 +59,9 @@ struct ProbeResult {
 // works then (the timeline falls back to the last checkpoint's), but the wal receiver status
 // reads "" and the timeline can lag a fresh timeline switch: give the health user pg_monitor.
 // Functions that fail during recovery (pg_current_wal_lsn, pg_walfile_name) sit behind CASE
-// on pg_is_in_recovery(), which evaluates lazily for volatile functions.
+// on pg_is_in_recovery(), which evaluates lazily for volatile functions. pg_stat_replication's
+// sync_state is likewise NULL without pg_read_all_stats: such rows are skipped, so failover in
+// a synchronous cluster then finds no synchronous standby to promote.
 extern const char* const probe_query;
 
 // Column order of probe_query.
@@ -62,6 +77,8 @@ enum class ProbeColumn : std::size_t {
   checkpoint_timeline,
   sender_host,
   sender_port,
+  synchronous_standby_names,  // primary only
+  replicas,                   // primary only: "name<TAB>sync_state" lines
   count_
 };
 inline constexpr std::size_t probe_column_count = static_cast<std::size_t>(ProbeColumn::count_);
@@ -72,5 +89,12 @@ inline constexpr std::size_t probe_column_count = static_cast<std::size_t>(Probe
 // right after a promotion until the next checkpoint); on a standby the WAL receiver's
 // received_tli; the last checkpoint's timeline when those are missing.
 [[nodiscard]] ProbeResult parse_probe_row(std::span<const std::optional<std::string_view>> row);
+
+// A standby whose WAL receiver is not running (its primary just died, say) reports the last
+// restartpoint's timeline, which can lag its replay by whole timelines: judged on it, a
+// healthy standby looks diverged and stops being a failover candidate. When the probe ran on
+// the connection kept from `previous` (the server did not restart, so its timeline cannot
+// have gone back), keep the newer timeline `previous` saw.
+void carry_timeline(const ProbeResult& previous, ProbeResult& fresh);
 
 }  // namespace pgr::health

@@ -7,6 +7,7 @@
 // Thread rules: owned by one session, on its worker.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -34,10 +35,25 @@ struct ResponseGroup {
   bool saw_error = false;
   std::string first_error;  // silent groups: for the log
   std::string last_tag;     // the last CommandComplete tag
-  // One entry per Parse (Close) sent in this group, in order: true when pgrouter injected it
-  // and its ParseComplete (CloseComplete) must not reach the client.
-  std::deque<bool> parse_replies;
-  std::deque<bool> close_replies;
+  // Replies to Parse (Close) messages pgrouter injected into this group must not reach the
+  // client. Each Parse (Close) sent gets an ordinal; replies come back in the same order.
+  struct InjectedReplies {
+    std::uint32_t sent = 0;
+    std::uint32_t seen = 0;
+    std::vector<std::uint32_t> injected;  // ordinals of the injected ones (usually empty)
+
+    void note_sent(bool by_pgrouter) {
+      if (by_pgrouter) injected.push_back(sent);
+      ++sent;
+    }
+    // For the next reply: true when it answers an injected message (drop it).
+    bool next_is_injected() {
+      const auto ordinal = seen++;
+      return std::find(injected.begin(), injected.end(), ordinal) != injected.end();
+    }
+  };
+  InjectedReplies parses;
+  InjectedReplies closes;
   // Client groups.
   bool wrote = false;                 // RouteDecision::writes
   bool ends_transaction = false;

@@ -58,6 +58,10 @@ void ClientSession::shutdown() {
   if (loop_ != nullptr) loop_->shutdown();
 }
 
+void ClientSession::on_view_changed() {
+  if (loop_ != nullptr) loop_->on_view_changed();
+}
+
 awaitable<void> ClientSession::send_fatal(const SessionError& error) {
   protocol::byte_buffer out;
   write_fatal(out, error);
@@ -230,16 +234,16 @@ awaitable<std::optional<BackendEndpoint>> ClientSession::wait_for_primary(millis
   }
 }
 
-awaitable<std::optional<std::size_t>> ClientSession::choose_login_node() {
+awaitable<std::optional<std::size_t>> ClientSession::choose_login_node(const std::vector<bool>& excluded) {
   const auto& config = *worker_.shared().config;
-  const auto pick_standby = [this]() -> std::optional<std::size_t> {
+  const auto pick_standby = [this, &excluded]() -> std::optional<std::size_t> {
     ReadPolicy policy;
     policy.primary_reads = false;
     policy.max_lag = worker_.shared().config->load_balance.max_lag;
     policy.max_lag_bytes = worker_.shared().config->load_balance.max_lag_bytes;
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     std::random_device random;
-    const auto choice = choose_reader(*worker_.view(), policy, nullptr, uniform(random));
+    const auto choice = choose_reader(*worker_.view(), policy, nullptr, uniform(random), excluded);
     if (!choice.node || choice.fell_back_to_primary) return std::nullopt;
     return choice.node;
   };
@@ -247,7 +251,7 @@ awaitable<std::optional<std::size_t>> ClientSession::choose_login_node() {
   if (const auto primary = co_await wait_for_primary(config.proxy.backend_connect_timeout)) {
     const auto& view = *worker_.view();
     for (const auto& node : view.nodes) {
-      if (node.name == primary->name) co_return node.index;
+      if (node.name == primary->name && !(node.index < excluded.size() && excluded[node.index])) co_return node.index;
     }
   }
   // No primary (a failover, or start-up): serve reads from a standby meanwhile; writes wait
@@ -256,20 +260,44 @@ awaitable<std::optional<std::size_t>> ClientSession::choose_login_node() {
 }
 
 awaitable<std::optional<SessionError>> ClientSession::open_backend(const BackendCredentials& credentials) {
+  std::vector<bool> excluded(worker_.view()->nodes.size(), false);
+  for (std::size_t attempt = 0;; ++attempt) {
+    auto failed = co_await try_login_node(credentials, excluded);
+    if (!failed) co_return std::nullopt;
+    // A node that refused the connection (a primary that just died, before the probes saw
+    // it): tell main, and try the next best node rather than fail the client's login.
+    if (!failed->second || attempt + 1 >= excluded.size() || shutting_down_) co_return std::move(failed->first);
+    log::info(tag_, ": login via ", worker_.view()->nodes[*failed->second].name, " failed (", failed->first.message,
+              "); trying another node");
+    if (const auto& report = worker_.shared().report_backend_failure) report(*failed->second, failed->first.message);
+    excluded[*failed->second] = true;
+  }
+}
+
+awaitable<std::optional<std::pair<SessionError, std::optional<std::size_t>>>> ClientSession::try_login_node(
+    const BackendCredentials& credentials, const std::vector<bool>& excluded) {
+  using Failure = std::pair<SessionError, std::optional<std::size_t>>;
   const auto& config = *worker_.shared().config;
-  const auto node = co_await choose_login_node();
+  const auto node = co_await choose_login_node(excluded);
   if (!node) {
     if (read_only_port_) {
-      co_return SessionError::make(sqlstate::cannot_connect_now, "no standby server is available",
-                                   "This is pgrouter's read-only port; it only uses hot standbys.");
+      co_return Failure{SessionError::make(sqlstate::cannot_connect_now, "no standby server is available",
+                                           "This is pgrouter's read-only port; it only uses hot standbys."),
+                        std::nullopt};
     }
-    co_return SessionError::make(sqlstate::cannot_connect_now, "no primary server is available",
-                                 "pgrouter has not found a node that accepts writes.");
+    co_return Failure{SessionError::make(sqlstate::cannot_connect_now, "no primary server is available",
+                                         "pgrouter has not found a node that accepts writes."),
+                      std::nullopt};
   }
   const auto& view_node = worker_.view()->nodes[*node];
   const BackendEndpoint endpoint{view_node.name, view_node.host, view_node.port};
   auto login = co_await login_to_backend(endpoint, parameters_, credentials, config.proxy.backend_connect_timeout);
-  if (auto* err = std::get_if<SessionError>(&login)) co_return std::move(*err);
+  if (auto* err = std::get_if<SessionError>(&login)) {
+    // The backend's own answer (a wrong password, a missing database) goes to the client as
+    // it is; a connection that failed (refused, reset, timed out) names the node to skip.
+    const bool connection_failed = err->relayed.empty();
+    co_return Failure{std::move(*err), connection_failed ? std::optional<std::size_t>(*node) : std::nullopt};
+  }
   auto& backend = std::get<BackendLogin>(login);
   backend_name_ = endpoint.name;
   login_node_ = *node;
@@ -283,7 +311,7 @@ awaitable<std::optional<SessionError>> ClientSession::open_backend(const Backend
   protocol::write_backend_key_data(out, *cancel_key_);
   protocol::write_ready_for_query(out, backend.transaction_status);
   auto [ec, n] = co_await asio::async_write(client_, asio::buffer(out), nothrow_awaitable);
-  if (ec) co_return SessionError::make(sqlstate::connection_failure, "client went away during login");
+  if (ec) co_return Failure{SessionError::make(sqlstate::connection_failure, "client went away during login"), std::nullopt};
   logged_in_ = true;
   log::info(tag_, ": session start on ", backend_name_, " (", endpoint.host, ":", endpoint.port, ", backend pid ",
             backend.backend_key.process_id, read_only_port_ ? ", read-only port)" : ")");

@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "protocol/startup.hpp"
 #include "proxy/asio.hpp"
@@ -33,6 +35,8 @@ class ClientSession {
   awaitable<void> run();
   // pgrouter is stopping: interrupt whatever the session waits on; it ends with 57P01.
   void shutdown();
+  // The worker has a new ClusterView (worker thread).
+  void on_view_changed();
 
  private:
   struct Quiet {};  // end without a word (cancel requests, clients that just left)
@@ -46,7 +50,10 @@ class ClientSession {
   awaitable<std::optional<BackendEndpoint>> wait_for_primary(std::chrono::milliseconds limit);
   // The node the session logs in through: the primary (a standby on the read-only port, or
   // when no primary appears in time), as an index into the view.
-  awaitable<std::optional<std::size_t>> choose_login_node();
+  awaitable<std::optional<std::size_t>> choose_login_node(const std::vector<bool>& excluded);
+  // One login attempt; on failure the error and, when the connection itself failed, the node.
+  awaitable<std::optional<std::pair<SessionError, std::optional<std::size_t>>>> try_login_node(
+      const BackendCredentials& credentials, const std::vector<bool>& excluded);
   awaitable<std::optional<SessionError>> open_backend(const BackendCredentials& credentials);
   awaitable<void> serve();
   awaitable<void> send_fatal(const SessionError& error);

@@ -294,6 +294,12 @@ void SessionLoop::note_view_change() {
   }
   for (std::size_t i = 0; i < links_.size() && i < view.nodes.size(); ++i) {
     auto* link = links_[i].get();
+    if (link != nullptr && link->visible_outstanding() > 0 && view.nodes[i].status == health::NodeStatus::down) {
+      // A hung or cut-off node (SIGSTOP, a network cut) never answers: once probes took it out
+      // of service (and failover moved on), what is in flight there fails now.
+      fail_link(i, "server " + link->name + " was taken out of service while a statement ran there");
+      continue;
+    }
     if (link == nullptr || !link->groups.empty()) continue;
     const auto& node = view.nodes[i];
     // An idle link to a node that went down or changed role (a promoted standby, a fenced
@@ -370,6 +376,12 @@ bool SessionLoop::process_link_input(BackendLink& link) {
           forward = false;
           break;
         }
+        if (fields && fields->sqlstate == sqlstate::read_only_sql_transaction && !identity_.read_only_port &&
+            worker_.view()->primary == node) {
+          // The primary refused a write as read-only: it may have been demoted. Only a probe
+          // decides; this asks main for one now.
+          if (const auto& report = worker_.shared().report_backend_failure) report(node, "25006 from the primary");
+        }
         if (group != nullptr) {
           group->saw_error = true;
           if (!group->visible() && group->first_error.empty() && fields) {
@@ -379,16 +391,10 @@ bool SessionLoop::process_link_input(BackendLink& link) {
         break;
       }
       case '1':
-        if (group != nullptr && !group->parse_replies.empty()) {
-          if (group->parse_replies.front()) forward = false;
-          group->parse_replies.pop_front();
-        }
+        if (group != nullptr && group->parses.next_is_injected()) forward = false;
         break;
       case '3':
-        if (group != nullptr && !group->close_replies.empty()) {
-          if (group->close_replies.front()) forward = false;
-          group->close_replies.pop_front();
-        }
+        if (group != nullptr && group->closes.next_is_injected()) forward = false;
         break;
       case 'C':
         if (group != nullptr) {
@@ -410,8 +416,14 @@ bool SessionLoop::process_link_input(BackendLink& link) {
         }
         break;
       case 'S':
-        // ParameterStatus outside the client's own units (a promoted standby's in_hot_standby,
-        // a reload elsewhere) describes a backend, not the session: not relayed.
+        // PostgreSQL 14+ reports in_hot_standby: "on" from the primary means it was demoted
+        // (or replaced); ask main to re-probe it at once.
+        if (const auto status = protocol::parse_parameter_status(body);
+            status && status->name == "in_hot_standby" && status->value == "on" && worker_.view()->primary == node) {
+          if (const auto& report = worker_.shared().report_backend_failure) report(node, "in_hot_standby=on");
+        }
+        // Outside the client's own units (a promoted standby's in_hot_standby, a reload
+        // elsewhere) it describes a backend, not the session: not relayed.
         break;
       default:
         if (group == nullptr) {
@@ -485,6 +497,12 @@ void SessionLoop::fail_link(std::size_t node, std::string_view reason) {
   excluded_[node] = true;
   excluded_at_[node] = std::chrono::system_clock::now();
   const bool lost_transaction = forget_node(routing_, node);
+  if (lost_transaction) {
+    // The client's transaction died with this link. Until the client ends it, nothing of it
+    // may run elsewhere: a COMMIT on a fresh link would be "acknowledged" with nothing behind it.
+    txn_lost_ = true;
+    txn_lost_on_ = link.name;
+  }
 
   if (link.streaming_to_client) {
     // Half a message is already with the client: its stream cannot be repaired.
@@ -494,7 +512,7 @@ void SessionLoop::fail_link(std::size_t node, std::string_view reason) {
     error.sqlstate = link.fatal ? link.fatal->sqlstate : std::string(sqlstate::connection_failure);
     error.message = link.fatal ? link.fatal->message : "server closed the connection unexpectedly";
     error.detail = "pgrouter lost its connection to backend " + link.name + "; the session continues.";
-    const char status = lost_transaction ? 'I' : (routing_.txn != TxnMode::none ? 'E' : 'I');
+    const char status = lost_transaction || routing_.txn != TxnMode::none ? 'E' : 'I';
     for (auto& group : link.groups) {
       if (!group.visible()) continue;
       if (group.wrote && routing_.unconfirmed_writes > 0) --routing_.unconfirmed_writes;
@@ -708,7 +726,7 @@ void SessionLoop::forward_in_unit(BackendLink& link, char type, protocol::bytes_
       // too, so the client's Bind fails as it would on a single server.
       if (it != link.statements.end()) {
         protocol::write_close(link.out, 'S', name);
-        group.close_replies.push_back(true);
+        group.closes.note_sent(true);
         link.statements.erase(it);
       }
       return;
@@ -716,10 +734,10 @@ void SessionLoop::forward_in_unit(BackendLink& link, char type, protocol::bytes_
     if (it != link.statements.end() && it->second == statement->generation) return;
     if (it != link.statements.end() && !name.empty()) {
       protocol::write_close(link.out, 'S', name);
-      group.close_replies.push_back(true);
+      group.closes.note_sent(true);
     }
     link.out.insert(link.out.end(), statement->parse.begin(), statement->parse.end());
-    group.parse_replies.push_back(true);
+    group.parses.note_sent(true);
     link.statements[std::string(name)] = statement->generation;
   };
   switch (type) {
@@ -729,14 +747,14 @@ void SessionLoop::forward_in_unit(BackendLink& link, char type, protocol::bytes_
         if (!head->statement.empty() && it != link.statements.end() && prepared_.find(head->statement) == nullptr) {
           // The client closed this name earlier (on another link): close the stale copy here.
           protocol::write_close(link.out, 'S', head->statement);
-          group.close_replies.push_back(true);
+          group.closes.note_sent(true);
         }
         const auto generation = prepared_.parsed(head->statement, framed, head->sql, classifier_options_);
         link.statements[std::string(head->statement)] = generation;
         const auto& facts = prepared_.find(head->statement)->facts;
         if (facts.session_state) group.settings.emplace_back(head->sql);
       }
-      group.parse_replies.push_back(false);
+      group.parses.note_sent(false);
       break;
     case 'B':
       if (const auto head = protocol::parse_bind_head(body)) {
@@ -756,7 +774,7 @@ void SessionLoop::forward_in_unit(BackendLink& link, char type, protocol::bytes_
           portals_.erase(std::string(ref->name));
         }
       }
-      group.close_replies.push_back(false);
+      group.closes.note_sent(false);
       break;
     case 'E':
       link.syncs_since_execute = 0;
@@ -796,9 +814,8 @@ void SessionLoop::dispatch_unit(BackendLink& link, const PendingUnit& unit, char
   copy_link_ = d.node;
   if (type == 'Q') {
     const auto sql = sql_of(body);
-    const auto c = protocol::classify_sql(sql, classifier_options_);
     auto& g = link.groups.back();
-    if (c.session_state && !c.malformed) {
+    if (unit.facts.session_state) {
       g.settings.emplace_back(sql);
       g.deallocates_all = SettingsLog::deallocates_all(sql);
     }
@@ -837,6 +854,30 @@ void SessionLoop::refuse_unit(std::string_view code, std::string message, std::s
   const bool simple = type == 'Q' || type == 'F';
   answer_locally(reply, simple);
   if (!simple) discard_until_sync_ = true;
+}
+
+// The session's transaction was lost with its backend. ROLLBACK is answered as PostgreSQL
+// would; COMMIT fails (its work is gone) and ends the transaction; anything else fails and
+// leaves the client in a failed transaction, as after any error.
+void SessionLoop::answer_in_lost_transaction(char type, protocol::bytes_view body, const UnitFacts& facts) {
+  const bool ends = facts.ends_transaction && !facts.begins_transaction;
+  const bool rollback = ends && type == 'Q' && SettingsLog::is_rollback(sql_of(body));
+  if (rollback) {
+    protocol::byte_buffer reply;
+    protocol::write_command_complete(reply, "ROLLBACK");
+    client_status_ = 'I';
+    answer_locally(reply, true);
+  } else {
+    client_status_ = ends ? 'I' : 'E';
+    refuse_unit(sqlstate::connection_failure,
+                ends ? "the transaction was lost with the connection to server " + txn_lost_on_ + "; it was not committed"
+                     : "the connection to server " + txn_lost_on_ + " holding this transaction was lost",
+                ends ? "" : "End the transaction with ROLLBACK.");
+  }
+  if (ends) {
+    txn_lost_ = false;
+    log::info(identity_.tag, ": lost transaction ended by the client (", rollback ? "ROLLBACK" : "refused COMMIT", ")");
+  }
 }
 
 bool SessionLoop::answer_show(std::string_view sql) {
@@ -950,6 +991,13 @@ awaitable<bool> SessionLoop::process_client_input() {
     if (!pending_) {
       UnitFacts facts;
       if (gather_facts(type, facts) == Gather::need_more) co_return progress;
+      if (txn_lost_) {
+        if (any_visible_outstanding()) co_return progress;
+        answer_in_lost_transaction(type, body, facts);
+        if (type == 'Q' || type == 'F') client_in_.begin += event.consumed;
+        progress = true;
+        continue;
+      }
       if (type == 'Q') {
         const auto sql = sql_of(body);
         if (is_show_command(sql)) {

@@ -79,6 +79,10 @@ class SessionLoop {
   awaitable<LoopOutcome> run();
   // pgrouter is stopping: the loop ends at its next wake-up.
   void shutdown();
+  // A new ClusterView: a session with units in flight looks at it at once.
+  void on_view_changed() {
+    if (any_visible_outstanding()) waker_.wake();
+  }
 
  private:
   struct PendingUnit {
@@ -113,6 +117,7 @@ class SessionLoop {
   void answer_locally(const protocol::byte_buffer& reply, bool then_ready);
   void refuse_unit(std::string_view sqlstate, std::string message, std::string detail);
   bool answer_show(std::string_view sql);
+  void answer_in_lost_transaction(char type, protocol::bytes_view body, const UnitFacts& facts);
   void note_view_change();
   RoutingPolicy policy() const;
   const protocol::ClassifierOptions& classifier_options() const { return classifier_options_; }
@@ -154,6 +159,8 @@ class SessionLoop {
   std::optional<std::chrono::steady_clock::time_point> primary_wait_since_;
   std::optional<std::chrono::steady_clock::time_point> wake_at_;
   bool discard_until_sync_ = false;       // a refused extended unit: drop up to its Sync
+  bool txn_lost_ = false;                 // the link holding the client's transaction failed
+  std::string txn_lost_on_;
   std::optional<std::size_t> cancel_node_;
 
   bool ended_ = false;

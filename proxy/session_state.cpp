@@ -89,6 +89,15 @@ bool SettingsLog::deallocates_all(std::string_view sql) {
   return tokens.size() == 3 && protocol::is_keyword(tokens[1], "prepare") && protocol::is_keyword(tokens[2], "all");
 }
 
+bool SettingsLog::is_rollback(std::string_view sql) {
+  if (has_several_statements(sql)) return false;
+  const auto tokens = leading_tokens(sql, 2);
+  if (tokens.empty()) return false;
+  if (!protocol::is_keyword(tokens[0], "rollback") && !protocol::is_keyword(tokens[0], "abort")) return false;
+  if (tokens.size() < 2) return true;
+  return !protocol::is_keyword(tokens[1], "to") && !protocol::is_keyword(tokens[1], "prepared");
+}
+
 std::uint64_t SettingsLog::record(std::string_view sql) {
   Entry entry;
   entry.id = next_id_++;

@@ -53,6 +53,8 @@ class SettingsLog {
   // DISCARD ALL (and, for statements, DEALLOCATE ALL): what they wipe.
   static bool is_reset_all(std::string_view sql);
   static bool deallocates_all(std::string_view sql);
+  // ROLLBACK / ABORT (not ROLLBACK TO SAVEPOINT, not ROLLBACK PREPARED).
+  static bool is_rollback(std::string_view sql);
 
  private:
   std::deque<Entry> entries_;

@@ -49,6 +49,20 @@ std::string format_weight(double weight, double total) {
   return buf;
 }
 
+// A standby's replication_sync_state as its primary last reported it in pg_stat_replication
+// (matched by application_name = the backend's name): async, potential, sync or quorum.
+std::string sync_state_of(const health::ClusterView& view, const health::NodeView& node) {
+  if (node.role != health::NodeRole::standby) return "";
+  if (const auto* primary = view.primary_node()) {
+    for (const auto& replica : primary->replicas) {
+      if (replica.application_name == node.name && !replica.sync_state.empty()) {
+        return replica.sync_state;
+      }
+    }
+  }
+  return "async";
+}
+
 void pool_nodes(protocol::byte_buffer& out, const health::ClusterView& view,
                 const std::vector<NodeRouteCounters>& counters, std::optional<std::size_t> session_reader) {
   protocol::write_row_description(
@@ -70,7 +84,7 @@ void pool_nodes(protocol::byte_buffer& out, const health::ClusterView& view,
         out, {std::to_string(node.index), node.host, std::to_string(node.port), up ? "up" : "down", up ? "up" : "down",
               format_weight(node.weight, total), role, pg_role, std::to_string(reads),
               session_reader == node.index ? "true" : "false", delay, replication_state,
-              node.role == health::NodeRole::standby ? "async" : "", format_time(node.last_probe)});
+              sync_state_of(view, node), format_time(node.last_probe)});
   }
   protocol::write_command_complete(out, "SELECT " + std::to_string(view.nodes.size()));
 }

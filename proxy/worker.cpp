@@ -29,7 +29,12 @@ void Worker::start() {
 }
 
 void Worker::publish(health::ClusterViewPtr view) {
-  asio::post(context_, [this, view = std::move(view)]() mutable { view_ = std::move(view); });
+  asio::post(context_, [this, view = std::move(view)]() mutable {
+    view_ = std::move(view);
+    // Sessions waiting on a node the view now has out of service must notice without any
+    // other event (a hung primary never answers).
+    for (auto* session : sessions_) session->on_view_changed();
+  });
 }
 
 void Worker::add_session(ClientSession* session) {

@@ -109,8 +109,9 @@ def test_sigstop_primary_fails_over_and_is_fenced_after_sigcont(fresh):
     old = cluster.node("node0")
     router = start_router(cluster, _users(cluster), name="fo_stop",
                           failover='wait_timeout = "20s"\n')
-    # A connection per write: a session already on the hung node would hang with it.
-    writers = Writers(router, table, n=4, reconnect_each=True)
+    # Persistent sessions: the writes in flight on the hung node fail once failover takes it
+    # out of service, and the same sessions carry on on the new primary.
+    writers = Writers(router, table, n=4)
     with writers:
         wait_for("writes through pgrouter", lambda: len(writers.ok) > 20, 15)
         paused_at = time.monotonic()

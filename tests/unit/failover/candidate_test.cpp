@@ -100,6 +100,32 @@ TEST(Candidate, SyncStandbysOnly) {
   EXPECT_EQ(choice.rejected.size(), 2u);
 }
 
+TEST(Candidate, QuorumCommitNeedsEnoughSyncStandbysToCompare) {
+  // ANY 1 of {a, b}: a commit may sit on a alone or on b alone. With b down, a (however far
+  // it has received) may lack what only b acknowledged: promote nobody.
+  auto down = standby("b", 0x5000000);
+  down.up = false;
+  const std::vector nodes{standby("a", 0x4000000), down, standby("async", 0x4F00000)};
+  CandidatePolicy policy;
+  policy.sync_standby_names = std::vector<std::string>{"a", "b"};
+  policy.sync_needed = 2;
+  auto choice = choose_candidate(nodes, failed, policy);
+  EXPECT_EQ(choice.chosen, std::nullopt);
+  ASSERT_EQ(choice.rejected.size(), 3u);
+  EXPECT_EQ(choice.rejected[2].index, 0u);
+  EXPECT_EQ(choice.rejected[2].why, Rejection::sync_quorum_incomplete);
+  EXPECT_NE(choice.reason.find("only 1 of the 2"), std::string::npos) << choice.reason;
+
+  // Both up: the one that received the most wins.
+  const std::vector both{standby("a", 0x4000000), standby("b", 0x4800000)};
+  choice = choose_candidate(both, failed, policy);
+  EXPECT_EQ(choice.chosen, 1u);
+
+  // Priority mode (needed 1): one sync standby up is enough.
+  policy.sync_needed = 1;
+  EXPECT_EQ(choose_candidate(nodes, failed, policy).chosen, 0u);
+}
+
 TEST(Candidate, NoneConfigured) {
   const auto choice = choose_candidate(std::vector<CandidateNode>{}, failed, {});
   EXPECT_EQ(choice.chosen, std::nullopt);

@@ -311,6 +311,13 @@ TEST(FailoverPlan, NoEligibleCandidate) {
       {"sync standby names exclude all",
        [](PlanInputs& in) { in.settings.sync_standby_names = std::vector<std::string>{"node9"}; },
        "node3: not a synchronous standby"},
+      {"quorum of synchronous standbys incomplete",
+       [](PlanInputs& in) {
+         in.settings.sync_standby_names = std::vector<std::string>{"node1", "node2"};
+         in.settings.sync_needed = 2;  // ANY 1 of node1, node2
+         in.nodes[2].up = false;
+       },
+       "node1: only 1 of the 2 synchronous standbys"},
       {"every standby down",
        [](PlanInputs& in) {
          for (PlanNode& n : in.nodes) n.up = false;
@@ -340,6 +347,15 @@ TEST(FailoverPlan, NoEligibleCandidate) {
   Driver d(std::move(lag));
   d.expect(Event::primary_confirmed_down(), A::fence, 0);
   d.expect(Event::applied(), A::promote, 1);
+
+  // ANY 1 of node2, node3, both up: the one that received more is promoted, never node1
+  // (not synchronous), though it received the most.
+  PlanInputs sync = inputs();
+  sync.settings.sync_standby_names = std::vector<std::string>{"node2", "node3"};
+  sync.settings.sync_needed = 2;
+  Driver s(std::move(sync));
+  s.expect(Event::primary_confirmed_down(), A::fence, 0);
+  s.expect(Event::applied(), A::promote, 2);
 }
 
 TEST(FailoverPlan, ManualModeOnlyDetaches) {

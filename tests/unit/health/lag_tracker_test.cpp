@@ -153,3 +153,25 @@ TEST(AnnotateLag, AFailedPrimaryProbeAddsNoSample) {
 
 }  // namespace
 }  // namespace pgr::health
+
+namespace pgr::health {
+namespace {
+
+// Probes of different nodes are not simultaneous: a standby probed between two primary
+// samples is compared with the primary's position at that moment, not with a later one.
+TEST(LagTracker, BytesAreMeasuredAtTheStandbysProbeTime) {
+  using namespace std::chrono_literals;
+  LagTracker tracker;
+  const auto t0 = LagTracker::time_point{} + 1000h;
+  tracker.record_primary(t0, 1000);
+  tracker.record_primary(t0 + 1s, 2000);
+  const auto lag = tracker.lag_of(t0 + 500ms, 1400);
+  ASSERT_TRUE(lag);
+  EXPECT_EQ(lag->bytes, 100u);  // the primary was at ~1500 then, not 2000
+  const auto later = tracker.lag_of(t0 + 2s, 1400);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->bytes, 600u);  // probed after the newest sample: compared with it
+}
+
+}  // namespace
+}  // namespace pgr::health

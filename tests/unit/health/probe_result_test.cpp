@@ -51,6 +51,46 @@ TEST(ProbeResult, Primary) {
   EXPECT_EQ(r.wal_receiver_status, "");
 }
 
+TEST(ProbeResult, PrimarySynchronousReplication) {
+  auto row = primary_row();
+  at(row, C::synchronous_standby_names) = "ANY 1 (node1, node2)";
+  at(row, C::replicas) = "node1\tquorum\nnode2\tquorum\nodd\tname\tasync\nno-tab";
+  const auto r = parse_probe_row(row);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.synchronous_standby_names, "ANY 1 (node1, node2)");
+  ASSERT_EQ(r.replicas.size(), 3u);
+  EXPECT_EQ(r.replicas[0], (ReplicaState{"node1", "quorum"}));
+  EXPECT_EQ(r.replicas[1], (ReplicaState{"node2", "quorum"}));
+  EXPECT_EQ(r.replicas[2], (ReplicaState{"odd\tname", "async"}));
+
+  const auto none = parse_probe_row(primary_row());  // NULL: no standby connected
+  EXPECT_TRUE(none.replicas.empty());
+  EXPECT_EQ(none.synchronous_standby_names, "");
+}
+
+TEST(ProbeResult, StandbyWithoutWalReceiverKeepsTheTimelineItStreamedOn) {
+  auto previous = parse_probe_row(standby_row());  // streaming on timeline 3
+  auto row = standby_row();
+  at(row, C::wal_receiver_status) = std::nullopt;  // the primary died: no WAL receiver
+  at(row, C::received_tli) = std::nullopt;
+  auto fresh = parse_probe_row(row);
+  ASSERT_EQ(fresh.timeline, 2u);  // the last restartpoint's
+  fresh.reused_connection = true;
+  carry_timeline(previous, fresh);
+  EXPECT_EQ(fresh.timeline, 3u);
+
+  auto reconnected = parse_probe_row(row);  // a new connection: the server may have changed
+  carry_timeline(previous, reconnected);
+  EXPECT_EQ(reconnected.timeline, 2u);
+
+  auto streaming = parse_probe_row(standby_row());  // a live WAL receiver is believed as is
+  at(row, C::received_tli) = "3";
+  streaming.reused_connection = true;
+  previous.timeline = 5;
+  carry_timeline(previous, streaming);
+  EXPECT_EQ(streaming.timeline, 3u);
+}
+
 TEST(ProbeResult, PrimaryTimelineComesFromWalFileNotCheckpoint) {
   // Right after a promotion the last checkpoint still names the old timeline.
   auto row = primary_row();
