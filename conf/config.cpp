@@ -24,7 +24,7 @@ using detail::TomlValue;
 namespace {
 
 constexpr std::array k_sections{Section::proxy,        Section::auth,     Section::health_check,
-                                Section::load_balance, Section::failover, Section::backends};
+                                Section::load_balance, Section::failover, Section::admin, Section::backends};
 
 std::optional<Section> section_named(std::string_view name) {
   for (const auto section : k_sections) {
@@ -246,6 +246,23 @@ void check_failover_command(const TomlValue& root, LoadContext& ctx,
   }
 }
 
+// admin.pcp_listen authenticates against pcp_users_file: without one nobody could log in.
+void check_pcp_users(const TomlValue& root, LoadContext& ctx, const AdminConfig& admin) {
+  if (!admin.pcp_listen || admin.pcp_users_file || ctx.has_error_at("admin.pcp_users_file")) {
+    return;
+  }
+  const TomlValue* listen = find_value(root, "admin", "pcp_listen");
+  ctx.add(listen != nullptr ? line_of(*listen) : 0, "admin.pcp_users_file",
+          "is required when admin.pcp_listen is set");
+}
+
+// pcp_socket_dir names its socket after pcp_listen's port.
+void check_pcp_socket_dir(const TomlValue& root, LoadContext& ctx, const AdminConfig& admin) {
+  if (!admin.pcp_socket_dir || admin.pcp_listen || ctx.has_error_at("admin.pcp_listen")) return;
+  ctx.add(line_of(*find_value(root, "admin", "pcp_socket_dir")), "admin.pcp_socket_dir",
+          "needs admin.pcp_listen (its port names the socket)");
+}
+
 void apply_root(const TomlValue& root, LoadContext& ctx, Config& config) {
   bool saw_backends = false;
   for (const auto& [name, value] : root.as_table()) {
@@ -265,6 +282,8 @@ void apply_root(const TomlValue& root, LoadContext& ctx, Config& config) {
   check_section_pairs(root, ctx);
   check_listen_overlap(root, ctx, config.proxy);
   check_failover_command(root, ctx, config.failover);
+  check_pcp_users(root, ctx, config.admin);
+  check_pcp_socket_dir(root, ctx, config.admin);
   if (find_value(root, "proxy", "workers") == nullptr) {
     config.proxy.workers =
         static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 256U));

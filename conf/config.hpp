@@ -105,6 +105,18 @@ struct FailoverConfig {
   friend bool operator==(const FailoverConfig&, const FailoverConfig&) = default;
 };
 
+// [admin]: the operator's interfaces. Every one is off unless configured.
+struct AdminConfig {
+  std::optional<ListenAddress> pcp_listen;     // pgpool-II PCP protocol (pcp_* programs)
+  std::optional<std::string> pcp_socket_dir;   // also a Unix socket there, as pgpool's
+  std::optional<std::string> pcp_users_file;   // resolved path; pcp.conf format
+  std::map<std::string, std::string> pcp_users;  // user -> md5 hex of the password
+  std::optional<ListenAddress> http_listen;    // /primary /replica /health /cluster /metrics
+  std::optional<std::string> admin_socket;     // Unix socket for pgrouterctl (resolved path)
+
+  friend bool operator==(const AdminConfig&, const AdminConfig&) = default;
+};
+
 struct BackendConfig {
   std::string name;
   std::string host;
@@ -123,6 +135,7 @@ struct Config {
   HealthCheckConfig health_check;
   LoadBalanceConfig load_balance;
   FailoverConfig failover;
+  AdminConfig admin;
   std::vector<BackendConfig> backends;
 
   friend bool operator==(const Config&, const Config&) = default;

@@ -262,6 +262,29 @@ const std::array k_keys{
     "File holding the failover user's password (trailing newlines trimmed). Not with password.",
     [](const Field& f, Config& c) { store(detail::read_secret_file(f), c.failover.password); }},
 
+  // [admin]
+  KeyDef{Section::admin, "pcp_listen", KeyType::string, "", false,
+    "\"host:port\" on which pgrouter speaks pgpool-II 4.3's PCP protocol, so the pcp_* "
+    "programs (pcp_node_info, pcp_attach_node, pcp_promote_node...) work unchanged. Needs "
+    "pcp_users_file. Default: off.",
+    [](const Field& f, Config& c) { store(detail::read_listen_address(f), c.admin.pcp_listen); }},
+  KeyDef{Section::admin, "pcp_socket_dir", KeyType::path, "", false,
+    "Directory in which pgrouter also listens for PCP on a Unix socket, .s.PGSQL.<pcp_listen's "
+    "port>, as pgpool-II's pcp_socket_dir (pcp_* -h DIR). Needs pcp_listen. Default: none.",
+    [](const Field& f, Config& c) { store(detail::read_resolved_path(f), c.admin.pcp_socket_dir); }},
+  KeyDef{Section::admin, "pcp_users_file", KeyType::path, "", false,
+    "pgpool-II's pcp.conf format: \"user:md5-of-the-password\" per line (pg_md5 output), "
+    "# comments. Re-read on reload.",
+    [](const Field& f, Config& c) { detail::read_pcp_users_file(f, c.admin); }},
+  KeyDef{Section::admin, "http_listen", KeyType::string, "", false,
+    "\"host:port\" of the HTTP endpoints: /primary, /replica (?lag=16MB), /health, /cluster "
+    "(JSON) and /metrics (Prometheus). Default: off.",
+    [](const Field& f, Config& c) { store(detail::read_listen_address(f), c.admin.http_listen); }},
+  KeyDef{Section::admin, "admin_socket", KeyType::path, "", false,
+    "Unix socket path pgrouterctl talks to (list, attach, detach, promote, reload, stop). "
+    "Default: off.",
+    [](const Field& f, Config& c) { store(detail::read_resolved_path(f), c.admin.admin_socket); }},
+
   // [[backends]]
   KeyDef{Section::backends, "name", KeyType::string, "", false,
     "Unique name: 1 to 63 characters from A-Z a-z 0-9 _ . - (in logs, metrics and admin "
@@ -302,6 +325,8 @@ std::string_view to_string(Section section) {
       return "load_balance";
     case Section::failover:
       return "failover";
+    case Section::admin:
+      return "admin";
     case Section::backends:
       return "backends";
   }

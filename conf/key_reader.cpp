@@ -8,6 +8,7 @@
 #include <set>
 
 #include "conf/auth_file.hpp"
+#include "conf/pcp_users.hpp"
 
 namespace pgr::conf::detail {
 
@@ -349,6 +350,30 @@ std::optional<std::string> read_secret_file(const Field& f) {
     return std::nullopt;
   }
   return std::move(file.text);
+}
+
+std::optional<ListenAddress> read_listen_address(const Field& f) {
+  const auto text = read_string(f);
+  if (!text) return std::nullopt;
+  std::string problem;
+  auto address = parse_listen_address(*text, problem);
+  if (!address) f.error(std::move(problem));
+  return address;
+}
+
+void read_pcp_users_file(const Field& f, AdminConfig& admin) {
+  const auto path = read_nonempty_string(f);
+  if (!path) return;
+  const std::string resolved = f.ctx.resolve_path(*path);
+  auto file = read_text_file(resolved);
+  if (!file.ok) {
+    f.error("cannot read " + quote_path(resolved) + ": " + file.error);
+    return;
+  }
+  auto parsed = parse_pcp_users(file.text, resolved);
+  for (auto& error : parsed.errors) f.ctx.add_foreign(f.line(), std::move(error));
+  admin.pcp_users_file = resolved;
+  admin.pcp_users = std::move(parsed.users);
 }
 
 void read_auth_file(const Field& f, AuthConfig& auth) {

@@ -78,6 +78,10 @@ using ItemCheck = bool (*)(const Field& item, const std::string& text);
 // "host:port" strings, no address twice; an empty array only when `allow_empty`.
 [[nodiscard]] std::optional<std::vector<ListenAddress>> read_listen_addresses(const Field& f,
                                                                               bool allow_empty);
+// One "host:port" string, as in listen.
+[[nodiscard]] std::optional<ListenAddress> read_listen_address(const Field& f);
+// admin.pcp_users_file: resolves, reads and parses it into `admin`.
+void read_pcp_users_file(const Field& f, AdminConfig& admin);
 // load_balance.write_functions: "name" or "schema.name", each part an unquoted SQL
 // identifier of at most 63 bytes (ASCII letters, digits, _ and $; not starting with a digit or $).
 [[nodiscard]] std::optional<std::vector<std::string>> read_function_names(const Field& f);

@@ -93,6 +93,14 @@ failover::FailoverSettings Coordinator::State::settings() const {
     s.sync_standby_names = sync_standbys->names;
     s.sync_needed = sync_standbys->needed;
   }
+  if (forced_candidate) {
+    // An operator's promotion: that node only (the operator's choice, even over the
+    // synchronous set; a switchover has waited for it to catch up), and manual mode promotes
+    // it with pg_promote.
+    s.sync_standby_names = std::vector<std::string>{config->backends[*forced_candidate].name};
+    s.sync_needed = 1;
+    if (s.mode == failover::FailoverMode::manual) s.mode = failover::FailoverMode::builtin;
+  }
   return s;
 }
 
@@ -221,6 +229,7 @@ void Coordinator::State::set_primary(std::optional<std::size_t> index, std::uint
   if (tli != timeline) history.reset();
   primary = index;
   timeline = tli;
+  if (index) last_primary = index;
   if (index) {
     NodeRecord& n = nodes[*index];
     if (n.state != AttachState::attached) {
@@ -269,6 +278,7 @@ void Coordinator::State::track_sync_standbys(const health::NodeView& p) {
 
 void Coordinator::State::observe(const health::ClusterView& raw) {
   if (stopped) return;
+  last_raw = raw;
   switch (phase) {
     case Phase::searching:
       search(raw);
@@ -353,7 +363,8 @@ void Coordinator::State::judge_nodes(const health::ClusterView& raw) {
   }
 }
 
-void Coordinator::State::judge_node(std::size_t index, const health::NodeView& node) {
+failover::ReturnDecision Coordinator::State::judge_node(std::size_t index,
+                                                       const health::NodeView& node) {
   failover::ClusterFacts facts;
   facts.primary = config->backends[*primary].name;
   facts.timeline = timeline;
@@ -373,25 +384,26 @@ void Coordinator::State::judge_node(std::size_t index, const health::NodeView& n
   }
   const auto decision = failover::judge_returning_node(facts, report);
   switch (decision.verdict) {
-    case failover::ReturnVerdict::keep: return;
+    case failover::ReturnVerdict::keep: break;
     case failover::ReturnVerdict::attach:
       set_state(index, decision.next_state, decision.reason);
-      return;
+      break;
     case failover::ReturnVerdict::fence:
       set_state(index, decision.next_state, decision.reason);
       if (!report.in_recovery) evict_clients(index);
-      return;
+      break;
     case failover::ReturnVerdict::diverge: {
       const bool fresh = nodes[index].state != AttachState::diverged;
       set_state(index, AttachState::diverged, decision.reason);
       if (fresh && !config->failover.rewind_command.empty()) run_node_job(index, true);
-      return;
+      break;
     }
     case failover::ReturnVerdict::repoint:
       set_state(index, AttachState::following, decision.reason);
       run_node_job(index, false);
-      return;
+      break;
   }
+  return decision;
 }
 
 void Coordinator::State::fetch_history_in_background() {

@@ -11,7 +11,12 @@
 // suspended is safe (they end at their next resumption).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -34,6 +39,40 @@ class Coordinator {
   void start();
   // Cancels a running failover and background jobs; after it no callback acts.
   void stop();
+
+  // -- operator requests (admin interfaces), main thread --------------------------------------
+  struct Result {
+    bool ok = false;
+    std::string message;
+  };
+  using Done = std::function<void(Result)>;
+  // Holds a node out of service at once (published down, recorded "detached"); refused for
+  // the primary and while a failover runs.
+  [[nodiscard]] Result detach(std::size_t node);
+  // Judges the node again and re-attaches it only if it follows the current primary; until it
+  // does it stays out ("following"), and the answer says why.
+  [[nodiscard]] Result attach(std::size_t node);
+  // Runs the failover machinery with `node` as the only candidate. The current primary, if
+  // it answers, is first made read-only (ALTER SYSTEM default_transaction_read_only, its
+  // client sessions ended); with `switchover` the candidate must also replay everything the
+  // old primary wrote before it is promoted (else nothing changes). The old primary ends
+  // fenced; rewind_command, if set, is run for it. `done` runs when it is over.
+  void promote(std::size_t node, bool switchover, Done done);
+  // A reload that keeps the same backends: failover settings take effect from the next action.
+  void set_config(std::shared_ptr<const conf::Config> config);
+
+  struct FailoverRecord {
+    std::int64_t at = 0;  // unix seconds
+    std::int64_t took_ms = 0;
+    bool promoted = false;
+    std::string summary;
+  };
+  struct Stats {
+    std::uint64_t failovers = 0;
+    bool running = false;
+    std::vector<FailoverRecord> recent;  // newest last, at most 10
+  };
+  [[nodiscard]] Stats stats() const;
 
   struct State;
 

@@ -20,6 +20,7 @@
 #include "coordinator/coordinator.hpp"
 #include "failover/attach_state.hpp"
 #include "failover/failover_plan.hpp"
+#include "failover/fencing.hpp"
 #include "failover/sync_standbys.hpp"
 #include "failover/timeline_history.hpp"
 #include "health/cluster_view.hpp"
@@ -53,7 +54,7 @@ struct Coordinator::State {
   void observe(const health::ClusterView& raw);
   void search(const health::ClusterView& raw);
   void judge_nodes(const health::ClusterView& raw);
-  void judge_node(std::size_t index, const health::NodeView& node);
+  failover::ReturnDecision judge_node(std::size_t index, const health::NodeView& node);
   void set_state(std::size_t index, failover::AttachState state, std::string reason);
   void set_primary(std::optional<std::size_t> index, std::uint32_t timeline);
   void track_sync_standbys(const health::NodeView& primary_node);
@@ -70,6 +71,13 @@ struct Coordinator::State {
   // failover_run.cpp
   static asio::awaitable<void> run_failover(std::shared_ptr<State> self,
                                             health::ClusterView raw, std::size_t failed);
+  void record_failover(const failover::FailoverOutcome& outcome);
+
+  // operator_requests.cpp
+  static asio::awaitable<void> run_promotion(std::shared_ptr<State> self, std::size_t node,
+                                             bool switchover, Coordinator::Done done);
+  asio::awaitable<std::string> make_read_only(std::size_t node, bool read_only);  // "" = ok
+  asio::awaitable<std::string> wait_for_catch_up(std::size_t node, std::size_t old_primary);
   asio::awaitable<failover::Event> execute(const failover::Action& action);
   asio::awaitable<failover::Event> promote(const failover::Action& action);
   asio::awaitable<failover::Event> run_command(const failover::Action& action);
@@ -112,6 +120,13 @@ struct Coordinator::State {
   steady_clock::time_point failover_started{};
   asio::cancellation_signal cancel;
   bool stopped = false;
+  // Operator promotion: the only node the plan may promote; and the mode it runs in (manual
+  // mode would only detach).
+  std::optional<std::size_t> forced_candidate;
+  std::optional<std::size_t> last_primary;  // the latest node set_primary() named
+  health::ClusterView last_raw;  // the last view observe() saw
+  std::uint64_t failovers = 0;
+  std::vector<Coordinator::FailoverRecord> recent_failovers;
   std::weak_ptr<State> shared_from_this_ptr;  // set by Coordinator: coroutines keep State alive
 };
 

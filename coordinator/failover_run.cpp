@@ -178,6 +178,7 @@ asio::awaitable<void> Coordinator::State::run_failover(std::shared_ptr<State> se
       }
     }
   }
+  s.record_failover(outcome);
   for (const auto& step : s.plan->steps()) {
     const auto step_ms =
         step.finished ? std::chrono::duration_cast<milliseconds>(*step.finished - step.started)
@@ -188,6 +189,20 @@ asio::awaitable<void> Coordinator::State::run_failover(std::shared_ptr<State> se
                    step.outcome.empty() ? "-" : step.outcome, " (", step_ms, " ms)");
   }
   s.plan.reset();
+}
+
+void Coordinator::State::record_failover(const failover::FailoverOutcome& outcome) {
+  ++failovers;
+  Coordinator::FailoverRecord record;
+  record.at = std::chrono::duration_cast<std::chrono::seconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count() -
+              ms_since(failover_started) / 1000;
+  record.took_ms = ms_since(failover_started);
+  record.promoted = outcome.result == failover::FailoverResult::promoted;
+  record.summary = outcome.summary;
+  recent_failovers.push_back(std::move(record));
+  if (recent_failovers.size() > 10) recent_failovers.erase(recent_failovers.begin());
 }
 
 asio::awaitable<Event> Coordinator::State::execute(const Action& action) {

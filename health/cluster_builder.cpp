@@ -165,7 +165,7 @@ bool differs_for_workers(const ClusterView& before, const ClusterView& after) {
     const NodeView& a = before.nodes[i];
     const NodeView& b = after.nodes[i];
     if (a.role != b.role || a.status != b.status || a.timeline != b.timeline ||
-        a.system_identifier != b.system_identifier) {
+        a.system_identifier != b.system_identifier || a.weight != b.weight || a.held_out != b.held_out) {
       return true;
     }
   }

@@ -82,7 +82,7 @@ struct ViewOverlay {
 void apply_overlay(ClusterView& view, const ViewOverlay& overlay);
 
 // True when a worker would act differently: the primary, or any node's role, status,
-// timeline or system identifier changed. LSNs and errors alone do not count.
+// timeline, system identifier, weight or held-out reason changed. LSNs and errors alone do not count.
 [[nodiscard]] bool differs_for_workers(const ClusterView& before, const ClusterView& after);
 
 }  // namespace pgr::health

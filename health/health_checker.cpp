@@ -79,6 +79,8 @@ struct HealthChecker::State {
   conf::HealthCheckConfig config;
   publish_fn publish;
   observe_fn observe;
+  probe_fn probe_observer;
+  std::uint64_t config_generation = 0;  // grows with every reconfigure()
   ViewOverlay overlay;
   bool observing = false;  // inside observe(): set_overlay() must not rebuild again
   std::vector<std::unique_ptr<Node>> nodes;  // by backend index; Node is not movable
@@ -234,14 +236,26 @@ void HealthChecker::State::log_choice(const PrimaryChoice& choice, const Cluster
 asio::awaitable<void> HealthChecker::State::probe_loop(std::shared_ptr<State> state,
                                                       std::size_t index) {
   constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-  NodeProbe probe(state->executor, state->backends[index], state->config);
+  auto probe = std::make_unique<NodeProbe>(state->executor, state->backends[index], state->config);
+  std::uint64_t generation = state->config_generation;
   Node& node = *state->nodes[index];
   while (!state->stopped) {
+    if (generation != state->config_generation) {  // reloaded: probe with the new settings
+      probe = std::make_unique<NodeProbe>(state->executor, state->backends[index], state->config);
+      generation = state->config_generation;
+    }
     node.probing = true;
-    ProbeResult result = co_await probe.probe();  // bounded by config.timeout
+    const auto started = steady_clock::now();
+    ProbeResult result = co_await probe->probe();  // bounded by config.timeout
     node.probing = false;
     if (state->stopped) co_return;
+    const bool ok = result.ok;
     state->on_probe_result(index, std::move(result));
+    if (state->probe_observer) {
+      state->probe_observer(index, ok,
+                            std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started),
+                            node.seen.status == NodeStatus::down);
+    }
     // Sleep until the state machine's next probe; a failure report moves that time earlier
     // and cancels the wait, so the loop re-reads it rather than trusting one expiry.
     while (!state->stopped && steady_clock::now() < node.machine.next_probe()) {
@@ -292,6 +306,21 @@ void HealthChecker::stop() {
 }
 
 void HealthChecker::set_observer(observe_fn observe) { state_->observe = std::move(observe); }
+
+void HealthChecker::set_probe_observer(probe_fn observe) { state_->probe_observer = std::move(observe); }
+
+void HealthChecker::reconfigure(std::vector<conf::BackendConfig> backends, conf::HealthCheckConfig config) {
+  if (state_->stopped || backends.size() != state_->backends.size()) return;
+  state_->backends = std::move(backends);
+  state_->config = std::move(config);
+  ++state_->config_generation;
+  const NodeStateSettings settings{state_->config.period, state_->config.retry_delay, state_->config.max_retries};
+  for (auto& node : state_->nodes) {
+    node->machine.set_settings(settings);
+    if (!node->probing) node->wake.cancel();  // re-read the schedule
+  }
+  state_->rebuild_and_publish(false);
+}
 
 void HealthChecker::set_overlay(ViewOverlay overlay) {
   state_->overlay = std::move(overlay);

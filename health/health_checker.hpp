@@ -9,6 +9,7 @@
 // HealthChecker (which stops it) while a probe is in flight is safe.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -32,6 +33,9 @@ class HealthChecker {
   // rate-limited): the failover coordinator's input. It may call set_overlay(), which then
   // applies to that same view.
   using observe_fn = std::function<void(const ClusterView& raw)>;
+  // After every probe: the node, whether it answered, how long it took, whether the node is
+  // down now. For statistics (SHOW POOL_HEALTH_CHECK_STATS, metrics).
+  using probe_fn = std::function<void(std::size_t index, bool ok, std::chrono::milliseconds took, bool down)>;
 
   HealthChecker(boost::asio::any_io_executor main_executor,
                 std::vector<conf::BackendConfig> backends, conf::HealthCheckConfig config,
@@ -46,6 +50,11 @@ class HealthChecker {
   void stop();
   // Installs the observer (before start()).
   void set_observer(observe_fn observe);
+  void set_probe_observer(probe_fn observe);
+  // A reload with the same backends (names and addresses): new weights and data directories,
+  // new health_check settings. Probes in flight finish with the old settings; the next ones
+  // use the new (a changed user, password or database reconnects). Main thread only.
+  void reconfigure(std::vector<conf::BackendConfig> backends, conf::HealthCheckConfig config);
   // Replaces the overlay (cluster_builder.hpp) and republishes at once when that changes
   // what workers see. Main thread only.
   void set_overlay(ViewOverlay overlay);

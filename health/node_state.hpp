@@ -44,6 +44,8 @@ class NodeState {
   using time_point = std::chrono::steady_clock::time_point;
 
   explicit NodeState(NodeStateSettings settings) : settings_(settings) {}
+  // A reload: the new period, retries and delay apply from the next decision.
+  void set_settings(NodeStateSettings settings) { settings_ = settings; }
 
   // Feeds one probe outcome. A node starts down and unprobed.
   NodeDecision on_probe_result(bool ok, time_point now);

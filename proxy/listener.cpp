@@ -55,6 +55,7 @@ awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor, bool read_only) {
       continue;
     }
     next_worker_ = (next_worker_ + 1) % workers_.size();
+    worker.shared().clients_accepted.fetch_add(1, std::memory_order_relaxed);
     socket.set_option(tcp::no_delay(true), ec);
     asio::co_spawn(worker.context(), run_client_session(worker, std::move(socket), read_only), asio::detached);
   }

@@ -1,5 +1,6 @@
 // What all workers share: the applied config, the cancel registry and process-wide counters.
-// Thread rules: config is immutable; registry is internally locked; counters are atomics
+// Thread rules: each Config is immutable, and a reload publishes a new one through the
+// ConfigSlot (an atomic pointer); registry is internally locked; counters are atomics
 // touched at session start and end only.
 #pragma once
 
@@ -8,25 +9,58 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
+
+#include "admin/cluster_snapshot.hpp"
 
 #include "conf/config.hpp"
 #include "proxy/cancel_registry.hpp"
 
 namespace pgr::proxy {
 
-// Units routed to one node, by kind (statement_classifier's read / write / other).
+// Per-node figures: units routed to the node by kind (statement_classifier's read / write /
+// other; relaxed atomics bumped by sessions), and its health-check statistics (written by main
+// after each probe, read by SHOW POOL_HEALTH_CHECK_STATS; never on the hot path, so a mutex).
 struct NodeRouteCounters {
   std::atomic<std::uint64_t> reads{0};
   std::atomic<std::uint64_t> writes{0};
   std::atomic<std::uint64_t> others{0};
+
+  admin::ProbeStats probe_stats() const {
+    const std::lock_guard lock(probes_mutex);
+    return probes;
+  }
+  mutable std::mutex probes_mutex;
+  admin::ProbeStats probes;  // guarded by probes_mutex
+};
+
+// The applied config. Readers (workers, any thread) use `*config` and `config->`: one
+// acquire load. publish() (main thread) swaps in a reloaded Config; every Config ever applied
+// is kept for the life of the process, so a reference a session took before a reload stays
+// valid across its awaits — reloads are rare, and each costs one Config.
+class ConfigSlot {
+ public:
+  const conf::Config& operator*() const { return *current_.load(std::memory_order_acquire); }
+  const conf::Config* operator->() const { return current_.load(std::memory_order_acquire); }
+  // Main thread only.
+  void publish(std::shared_ptr<const conf::Config> config) {
+    current_.store(config.get(), std::memory_order_release);
+    retained_.push_back(std::move(config));
+  }
+  const std::shared_ptr<const conf::Config>& shared() const { return retained_.back(); }
+
+ private:
+  std::atomic<const conf::Config*> current_{nullptr};
+  std::vector<std::shared_ptr<const conf::Config>> retained_;
 };
 
 struct ProxyShared {
-  std::shared_ptr<const conf::Config> config;
+  ConfigSlot config;
   CancelRegistry cancel_registry;
   std::atomic<int> client_connections{0};
+  std::atomic<std::uint64_t> clients_accepted{0};  // bumped by the listener (main)
   std::atomic<std::uint64_t> next_session_id{1};
   std::string mock_secret;  // random per process: unknown users' fake SCRAM salt
   // A session saw node `index` fail (connect refused, EOF, 57P01, 25006 on the primary).

@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "coordinator/coordinator.hpp"
+#include "proxy/admin_hub.hpp"
 #include "health/health_checker.hpp"
 #include "protocol/base64.hpp"
 #include "proxy/listener.hpp"
@@ -25,7 +26,7 @@ std::string random_secret() {
 }  // namespace
 
 Server::Server(std::shared_ptr<const conf::Config> config) {
-  shared_.config = std::move(config);
+  shared_.config.publish(std::move(config));
   shared_.mock_secret = random_secret();
   shared_.route_counters = std::vector<NodeRouteCounters>(shared_.config->backends.size());
 }
@@ -33,7 +34,7 @@ Server::Server(std::shared_ptr<const conf::Config> config) {
 Server::~Server() = default;
 
 int Server::run() {
-  const auto& config = *shared_.config;
+  const auto& config = *shared_.config;  // the config at start; a reload never frees it
   const auto worker_count = static_cast<std::size_t>(config.proxy.workers);
   for (std::size_t i = 0; i < worker_count; ++i) {
     workers_.push_back(std::make_unique<Worker>(i, shared_));
@@ -57,7 +58,7 @@ int Server::run() {
                                [this](health::ClusterViewPtr view) {
                                  for (auto& worker : workers_) worker->publish(view);
                                });
-  coordinator::Coordinator failover(main_.get_executor(), shared_.config, health);
+  coordinator::Coordinator failover(main_.get_executor(), shared_.config.shared(), health);
   // Workers report failing backends from their own threads: the report hops to main, where
   // the health checker re-probes (only probes decide). `health_alive` is read and cleared on
   // main only, so a report still queued when run() returns finds it false and does nothing.
@@ -69,26 +70,60 @@ int Server::run() {
       if (flag && *flag) health.report_backend_failure(index, std::move(reason));
     });
   };
-  for (auto& worker : workers_) worker->start();
-  failover.start();
-  health.start();
-  listener.start();
-  log::info("pgrouter started: ", worker_count, " workers, ", config.backends.size(), " backends");
-
   asio::signal_set signals(main_, SIGINT, SIGTERM, SIGHUP);
-  std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int signal) {
-    if (ec) return;
-    if (signal == SIGHUP) {
-      log::warn("SIGHUP received: configuration reload is not implemented yet; ignored");
-      signals.async_wait(on_signal);
-      return;
-    }
-    log::info("signal ", signal, " received: shutting down");
+  bool stopping = false;
+  std::function<void()> shutdown = [&] {
+    if (stopping) return;
+    stopping = true;
+    error_code ignored;
+    signals.cancel(ignored);
     listener.close();
     failover.stop();
     health.stop();
     for (auto& worker : workers_) worker->stop();
     main_.stop();
+  };
+  // pcp_stop_pgpool / pgrouterctl stop. smart: no new clients, stop once the last one left;
+  // fast and immediate: now (clients get 57P01, as on SIGTERM).
+  asio::steady_timer drain(main_);
+  std::function<void()> wait_for_clients = [&] {
+    if (stopping || shared_.client_connections.load() == 0) return shutdown();
+    drain.expires_after(std::chrono::milliseconds(100));
+    drain.async_wait([&](const error_code& ec) {
+      if (!ec) wait_for_clients();
+    });
+  };
+  AdminHub admin(main_, shared_, health, failover, [&](admin::StopMode mode) {
+    log::info("stop requested (", mode == admin::StopMode::smart ? "smart" : "fast", ")");
+    if (mode != admin::StopMode::smart) return shutdown();
+    listener.close();
+    wait_for_clients();
+  });
+  if (auto err = admin.open()) {
+    log::error("could not listen on ", *err);
+    return 1;
+  }
+  health.set_probe_observer([&admin](std::size_t index, bool ok, std::chrono::milliseconds took, bool down) {
+    admin.record_probe(index, ok, took, down);
+  });
+
+  for (auto& worker : workers_) worker->start();
+  failover.start();
+  health.start();
+  listener.start();
+  admin.start();
+  log::info("pgrouter started: ", worker_count, " workers, ", config.backends.size(), " backends");
+
+  std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      log::info("SIGHUP received: reloading ", shared_.config->source_path);
+      (void)admin.reload();
+      signals.async_wait(on_signal);
+      return;
+    }
+    log::info("signal ", signal, " received: shutting down");
+    shutdown();
   };
   signals.async_wait(on_signal);
 
@@ -97,6 +132,7 @@ int Server::run() {
   // listener, the health checker and the workers they refer to are all still alive.
   main_.restart();
   main_.poll();
+  admin.close();
   for (auto& worker : workers_) worker->join(k_shutdown_grace);
   *health_alive = false;
   log::info("pgrouter stopped");

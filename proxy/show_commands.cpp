@@ -5,6 +5,7 @@
 #include <ctime>
 #include <string>
 
+#include "admin/pgpool_report.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/sql_lexer.hpp"
 #include "pgrouter_version.hpp"
@@ -13,7 +14,7 @@ namespace pgr::proxy {
 
 namespace {
 
-enum class Command : std::uint8_t { none, pool_nodes, pool_version };
+enum class Command : std::uint8_t { none, pool_nodes, pool_version, pool_health_check_stats, pool_backend_stats };
 
 Command command_of(std::string_view sql) {
   protocol::SqlLexer lexer(sql);
@@ -27,6 +28,8 @@ Command command_of(std::string_view sql) {
   if (tokens.size() != 2 || !protocol::is_keyword(tokens[0], "show")) return Command::none;
   if (protocol::is_keyword(tokens[1], "pool_nodes")) return Command::pool_nodes;
   if (protocol::is_keyword(tokens[1], "pool_version")) return Command::pool_version;
+  if (protocol::is_keyword(tokens[1], "pool_health_check_stats")) return Command::pool_health_check_stats;
+  if (protocol::is_keyword(tokens[1], "pool_backend_stats")) return Command::pool_backend_stats;
   return Command::none;
 }
 
@@ -86,6 +89,28 @@ void pool_nodes(protocol::byte_buffer& out, const health::ClusterView& view,
   protocol::write_command_complete(out, "SELECT " + std::to_string(view.nodes.size()));
 }
 
+// The nodes as the admin interfaces see them, from the view and the shared counters.
+std::vector<admin::NodeSnapshot> nodes_of(const health::ClusterView& view,
+                                          const std::vector<NodeRouteCounters>& counters) {
+  std::vector<admin::NodeTraffic> traffic;
+  std::vector<admin::ProbeStats> probes;
+  for (const auto& c : counters) {
+    traffic.push_back({c.reads.load(std::memory_order_relaxed), c.writes.load(std::memory_order_relaxed),
+                       c.others.load(std::memory_order_relaxed)});
+    probes.push_back(c.probe_stats());
+  }
+  return admin::snapshot_nodes(view, traffic, probes);
+}
+
+void report(protocol::byte_buffer& out, const std::vector<std::string>& columns,
+            const std::vector<std::vector<std::string>>& rows) {
+  protocol::write_row_description(out, columns);
+  for (const auto& row : rows) {
+    protocol::write_data_row(out, std::vector<std::optional<std::string>>(row.begin(), row.end()));
+  }
+  protocol::write_command_complete(out, "SELECT " + std::to_string(rows.size()));
+}
+
 }  // namespace
 
 bool is_show_command(std::string_view sql) { return command_of(sql) != Command::none; }
@@ -102,6 +127,18 @@ std::optional<protocol::byte_buffer> answer_show_command(std::string_view sql, c
       protocol::write_data_row(out, {std::string("pgrouter ") + pgr::k_version + " (" + pgr::k_git_sha + ")"});
       protocol::write_command_complete(out, "SHOW");
       break;
+    case Command::pool_health_check_stats: {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& node : nodes_of(view, counters)) rows.push_back(admin::health_check_row(node));
+      report(out, admin::health_check_columns(), rows);
+      break;
+    }
+    case Command::pool_backend_stats: {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& node : nodes_of(view, counters)) rows.push_back(admin::backend_stats_row(node));
+      report(out, admin::backend_stats_columns(), rows);
+      break;
+    }
   }
   return out;
 }

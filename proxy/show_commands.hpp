@@ -1,5 +1,6 @@
 // SQL commands pgrouter answers itself on the client port, pgpool-II style: SHOW POOL_NODES
-// (pgpool-II 4.3's columns, same meanings) and SHOW POOL_VERSION. Answers are whole result
+// (pgpool-II 4.3's columns, same meanings), SHOW POOL_VERSION, SHOW POOL_HEALTH_CHECK_STATS
+// (pgpool's columns) and SHOW POOL_BACKEND_STATS (select/write/other counts per node). Answers are whole result
 // sets (RowDescription, DataRows, CommandComplete) without the ReadyForQuery.
 //
 // Thread rules: pure functions over the published view and the shared counters.
