@@ -9,6 +9,7 @@ import os
 import random
 import re
 import signal
+import shutil
 import socket
 import subprocess
 import time
@@ -281,12 +282,20 @@ def test_http_bad_requests_get_400_and_pgrouter_keeps_serving(admin):
     assert admin.http("/health")[0] == 200
 
 
-def test_status_page_renders(admin):
+def test_status_page_renders(admin, tmp_path):
     status, body = admin.http("/")
     assert status == 200
     assert "http-equiv=\"refresh\"" in body and "<link" not in body and "src=" not in body
     for name in ("node0", "node1", "node2"):
         assert f"<td>{name}</td>" in body
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed: the screenshot step needs Debian's chromium")
+    shot = tmp_path / "status.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+                    "--window-size=1200,600", f"http://127.0.0.1:{admin.ends['http_port']}/"],
+                   capture_output=True, timeout=60, check=True)
+    assert shot.stat().st_size > 1000
 
 
 # -- reload ----------------------------------------------------------------------------------------
