@@ -1,7 +1,6 @@
 // The admin socket server (see control_server.hpp).
 #include "admin/control_server.hpp"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -18,6 +17,7 @@
 #include "admin/await_op.hpp"
 #include "admin/cluster_json.hpp"
 #include "admin/control_request.hpp"
+#include "admin/unix_listener.hpp"
 #include "support/log.hpp"
 
 namespace pgr::admin {
@@ -141,22 +141,9 @@ ControlServer::ControlServer(asio::any_io_executor main, Operations& ops)
 ControlServer::~ControlServer() { close(); }
 
 std::optional<std::string> ControlServer::open(const std::string& path) {
-  struct stat st {};
-  if (lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) return path + ": exists and is not a socket";
-    ::unlink(path.c_str());  // stale: a previous pgrouter did not remove it
-  }
-  boost::system::error_code ec;
-  auto acceptor = std::make_unique<local::acceptor>(state_->executor);
-  const local::endpoint endpoint(path);
-  acceptor->open(endpoint.protocol(), ec);
-  if (!ec) {
-    const mode_t old = ::umask(077);
-    acceptor->bind(endpoint, ec);
-    ::umask(old);
-  }
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return path + ": " + ec.message();
+  auto opened = listen_unix(state_->executor, path);
+  if (auto* error = std::get_if<std::string>(&opened)) return std::move(*error);
+  auto acceptor = std::move(std::get<std::unique_ptr<UnixAcceptor>>(opened));
   state_->acceptor = std::move(acceptor);
   state_->path = path;
   pgr::log::info("admin socket: listening on ", path);

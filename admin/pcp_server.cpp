@@ -2,7 +2,6 @@
 #include "admin/pcp_server.hpp"
 
 #include <openssl/rand.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -22,6 +21,7 @@
 #include "admin/pcp_codec.hpp"
 #include "admin/pgpool_report.hpp"
 #include "admin/tcp_listen.hpp"
+#include "admin/unix_listener.hpp"
 #include "support/log.hpp"
 
 namespace pgr::admin {
@@ -340,22 +340,9 @@ std::optional<std::string> PcpServer::open(const conf::ListenAddress& address) {
 
 std::optional<std::string> PcpServer::open_socket_dir(const std::string& dir, std::uint16_t port) {
   const std::string path = dir + "/.s.PGSQL." + std::to_string(port);
-  struct stat st {};
-  if (lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) return path + ": exists and is not a socket";
-    ::unlink(path.c_str());
-  }
-  boost::system::error_code ec;
-  auto acceptor = std::make_unique<local::acceptor>(state_->executor);
-  const local::endpoint endpoint(path);
-  acceptor->open(endpoint.protocol(), ec);
-  if (!ec) {
-    const mode_t old = ::umask(077);
-    acceptor->bind(endpoint, ec);
-    ::umask(old);
-  }
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return path + ": " + ec.message();
+  auto opened = listen_unix(state_->executor, path);
+  if (auto* error = std::get_if<std::string>(&opened)) return std::move(*error);
+  auto acceptor = std::move(std::get<std::unique_ptr<UnixAcceptor>>(opened));
   state_->local_acceptor = std::move(acceptor);
   state_->local_path = path;
   pgr::log::info("pcp: listening on ", path);

@@ -361,33 +361,37 @@ std::optional<ListenAddress> read_listen_address(const Field& f) {
   return address;
 }
 
-void read_pcp_users_file(const Field& f, AdminConfig& admin) {
+namespace {
+// A file a key names (relative to the config file): its resolved path and text, or an error
+// on the key's line.
+std::optional<std::pair<std::string, std::string>> read_named_file(const Field& f) {
   const auto path = read_nonempty_string(f);
-  if (!path) return;
-  const std::string resolved = f.ctx.resolve_path(*path);
+  if (!path) return std::nullopt;
+  std::string resolved = f.ctx.resolve_path(*path);
   auto file = read_text_file(resolved);
   if (!file.ok) {
     f.error("cannot read " + quote_path(resolved) + ": " + file.error);
-    return;
+    return std::nullopt;
   }
-  auto parsed = parse_pcp_users(file.text, resolved);
+  return std::pair{std::move(resolved), std::move(file.text)};
+}
+}  // namespace
+
+void read_pcp_users_file(const Field& f, AdminConfig& admin) {
+  auto file = read_named_file(f);
+  if (!file) return;
+  auto parsed = parse_pcp_users(file->second, file->first);
   for (auto& error : parsed.errors) f.ctx.add_foreign(f.line(), std::move(error));
-  admin.pcp_users_file = resolved;
+  admin.pcp_users_file = file->first;
   admin.pcp_users = std::move(parsed.users);
 }
 
 void read_auth_file(const Field& f, AuthConfig& auth) {
-  const auto path = read_nonempty_string(f);
-  if (!path) return;
-  const std::string resolved = f.ctx.resolve_path(*path);
-  auto file = read_text_file(resolved);
-  if (!file.ok) {
-    f.error("cannot read " + quote_path(resolved) + ": " + file.error);
-    return;
-  }
-  auto parsed = parse_auth_file(file.text, resolved);
+  auto file = read_named_file(f);
+  if (!file) return;
+  auto parsed = parse_auth_file(file->second, file->first);
   for (auto& error : parsed.errors) f.ctx.add_foreign(f.line(), std::move(error));
-  auth.auth_file = resolved;
+  auth.auth_file = file->first;
   auth.users = std::move(parsed.users);
 }
 

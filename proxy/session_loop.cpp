@@ -697,13 +697,12 @@ void SessionLoop::prepare_link(BackendLink& link, bool open_side) {
   }
 }
 
+// Once the client's transaction is over, every link still holding a read-only side
+// transaction for it rolls that back (silently).
 void SessionLoop::close_side_transaction() {
-  if (routing_.txn != TxnMode::none || !routing_.txn_side) {
-    if (routing_.txn == TxnMode::none) routing_.txn_side.reset();
-    // Links with a side transaction still open (their node was forgotten): close it too.
-  }
+  if (routing_.txn != TxnMode::none) return;
   for (auto& link : links_) {
-    if (!link || !link->side_open || routing_.txn != TxnMode::none) continue;
+    if (!link || !link->side_open) continue;
     protocol::write_query(link->out, "ROLLBACK");
     ResponseGroup group;
     group.purpose = Purpose::side_end;
@@ -711,7 +710,7 @@ void SessionLoop::close_side_transaction() {
     link->groups.push_back(std::move(group));
     link->side_open = false;
   }
-  if (routing_.txn == TxnMode::none) routing_.txn_side.reset();
+  routing_.txn_side.reset();
 }
 
 // Forwards one client message of a routed unit, re-Parsing on this link any statement it
@@ -931,12 +930,6 @@ awaitable<bool> SessionLoop::process_client_input() {
           link->out.insert(link->out.end(), framed.begin(), framed.end());
           if (type != 'd') {
             // See the COPY note at the top: those Syncs will not be answered.
-            std::size_t unanswered = link->syncs_since_execute;
-            for (auto it = link->groups.rbegin(); it != link->groups.rend() && unanswered > 0; ++it) {
-              if (it->visible() && it->sealed) {
-                --unanswered;
-              }
-            }
             if (link->syncs_since_execute > 0 && !link->groups.empty()) {
               // The groups of the ignored Syncs merge into the copy's group: unseal the last
               // one so the Sync the client sends after CopyDone ends it.

@@ -120,7 +120,6 @@ class SessionLoop {
   void answer_in_lost_transaction(char type, protocol::bytes_view body, const UnitFacts& facts);
   void note_view_change();
   RoutingPolicy policy() const;
-  const protocol::ClassifierOptions& classifier_options() const { return classifier_options_; }
 
   BackendLink* link_for(std::size_t node) { return node < links_.size() ? links_[node].get() : nullptr; }
   void end(SessionEnd end, std::string reason, std::optional<SessionError> tell = std::nullopt);

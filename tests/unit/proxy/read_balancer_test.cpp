@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/proxy/cluster_view_support.hpp"
+
 #include <map>
 
 namespace pgr::proxy {
@@ -15,30 +17,9 @@ using health::NodeStatus;
 using health::NodeView;
 using time_point = std::chrono::system_clock::time_point;
 
-time_point at(std::chrono::milliseconds ms) { return time_point{} + 1000h + ms; }
-
-NodeView node(std::size_t index, NodeRole role, double weight, std::uint64_t lsn) {
-  NodeView n;
-  n.index = index;
-  n.name = "node" + std::to_string(index);
-  n.role = role;
-  n.status = NodeStatus::up;
-  n.weight = weight;
-  n.current_lsn = role == NodeRole::primary ? lsn : 0;
-  n.replay_lsn = role == NodeRole::standby ? lsn : 0;
-  n.lag_bytes = role == NodeRole::standby ? std::optional<std::uint64_t>(0) : std::nullopt;
-  n.lag = role == NodeRole::standby ? std::optional(0ms) : std::nullopt;
-  n.last_probe = at(0ms);
-  return n;
-}
-
-ClusterView cluster(double w1 = 1.0, double w2 = 1.0) {
-  ClusterView v;
-  v.nodes = {node(0, NodeRole::primary, 1.0, 1000), node(1, NodeRole::standby, w1, 1000),
-             node(2, NodeRole::standby, w2, 1000)};
-  v.primary = 0;
-  return v;
-}
+using test::at;
+using test::cluster;
+using test::node;
 
 // The primary's probe at `t` saw WAL position `lsn`.
 void primary_probed(ClusterView& v, std::chrono::milliseconds t, std::uint64_t lsn) {

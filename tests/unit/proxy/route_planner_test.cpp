@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/proxy/cluster_view_support.hpp"
+
 #include <string>
 #include <vector>
 
@@ -26,31 +28,9 @@ constexpr std::size_t k_none = 99;
 constexpr double k_to_s1 = 0.1;
 constexpr double k_to_s2 = 0.9;
 
-time_point at(std::chrono::milliseconds ms) { return time_point{} + 1000h + ms; }
-
-NodeView node(std::size_t index, NodeRole role, double weight, std::uint64_t lsn) {
-  NodeView n;
-  n.index = index;
-  n.name = "node" + std::to_string(index);
-  n.role = role;
-  n.status = NodeStatus::up;
-  n.weight = weight;
-  n.current_lsn = role == NodeRole::primary ? lsn : 0;
-  n.replay_lsn = role == NodeRole::standby ? lsn : 0;
-  n.lag_bytes = role == NodeRole::standby ? std::optional<std::uint64_t>(0) : std::nullopt;
-  n.lag = role == NodeRole::standby ? std::optional(0ms) : std::nullopt;
-  n.last_probe = at(0ms);
-  return n;
-}
-
-// node0 primary, node1 and node2 standbys, everything replayed up to LSN 1000 at t = 0.
-ClusterView cluster(double w1 = 1.0, double w2 = 1.0) {
-  ClusterView v;
-  v.nodes = {node(0, NodeRole::primary, 1.0, 1000), node(1, NodeRole::standby, w1, 1000),
-             node(2, NodeRole::standby, w2, 1000)};
-  v.primary = 0;
-  return v;
-}
+using test::at;
+using test::cluster;
+using test::node;
 
 // UnitFacts as the session builds them from the classifier.
 UnitFacts facts_of(std::string_view sql) { return unit_facts(protocol::classify_sql(sql)); }
