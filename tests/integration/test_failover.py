@@ -39,8 +39,9 @@ def _check_followed(cluster, old: pgcluster.Node) -> pgcluster.Node:
     tli = timeline(primary)
     assert tli >= 2
     other = next(n for n in cluster.nodes if n.name not in (old.name, primary.name))
+    # Generous: on a loaded machine a repointed WAL receiver may take a while to reconnect.
     wait_for(f"{other.name} streaming from {primary.name} on timeline {tli}",
-             lambda: streams_from(other, primary) == tli, 30)
+             lambda: streams_from(other, primary) == tli, 90)
     rows = primary.sql("SELECT application_name, state FROM pg_stat_replication")
     assert (other.name, "streaming") in rows, rows
     return primary
