@@ -63,7 +63,7 @@ struct HealthChecker::State {
   State(asio::any_io_executor ex, std::vector<conf::BackendConfig> nodes_config,
         conf::HealthCheckConfig health, publish_fn publish_view);
 
-  void on_probe_result(std::size_t index, ProbeResult result);
+  void on_probe_result(std::size_t index, ProbeResult result, std::chrono::system_clock::time_point sent_at);
   void log_transition(std::size_t index, NodeStatus before, const NodeDecision& decision,
                       const ProbeResult& result) const;
   void log_role_change(std::size_t index, const ProbeResult& result) const;
@@ -108,13 +108,14 @@ HealthChecker::State::State(asio::any_io_executor ex,
   }
 }
 
-void HealthChecker::State::on_probe_result(std::size_t index, ProbeResult result) {
+void HealthChecker::State::on_probe_result(std::size_t index, ProbeResult result,
+                                           std::chrono::system_clock::time_point sent_at) {
   Node& node = *nodes[index];
   const NodeStatus before = node.machine.status();
   const NodeDecision decision = node.machine.on_probe_result(result.ok, steady_clock::now());
   log_transition(index, before, decision, result);
   node.seen.status = decision.status;
-  node.seen.last_probe = std::chrono::system_clock::now();
+  node.seen.last_probe = sent_at;
   if (result.ok) {
     if (node.seen.last_ok) carry_timeline(*node.seen.last_ok, result);
     log_role_change(index, result);
@@ -246,11 +247,14 @@ asio::awaitable<void> HealthChecker::State::probe_loop(std::shared_ptr<State> st
     }
     node.probing = true;
     const auto started = steady_clock::now();
+    // The probe's time is when its query went out, not when the answer was handled: read-
+    // your-writes takes a primary probe stamped after a commit as proof it saw that commit.
+    const auto sent_at = std::chrono::system_clock::now();
     ProbeResult result = co_await probe->probe();  // bounded by config.timeout
     node.probing = false;
     if (state->stopped) co_return;
     const bool ok = result.ok;
-    state->on_probe_result(index, std::move(result));
+    state->on_probe_result(index, std::move(result), sent_at);
     if (state->probe_observer) {
       state->probe_observer(index, ok,
                             std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started),
