@@ -172,19 +172,13 @@ awaitable<void> ClientSession::forward_cancel(const protocol::CancelRequest& req
   // A named endpoint, not a temporary inside the co_await: GCC 12 destroys such temporaries
   // wrongly across the suspension (ASan: bad-free).
   const BackendEndpoint endpoint{"cancel target", target->host, target->port};
-  auto connected = co_await connect_to_backend(endpoint);
-  if (auto* err = std::get_if<SessionError>(&connected)) {
-    log::warn(tag_, ": could not forward cancel request: ", err->message);
+  const auto timeout = worker_.shared().config->proxy.backend_connect_timeout;
+  const std::string error = co_await send_cancel_request(endpoint, target->backend_key, timeout);
+  if (!error.empty()) {
+    log::warn(tag_, ": could not forward cancel request: ", error);
     co_return;
   }
-  auto& socket = std::get<tcp::socket>(connected);
-  protocol::byte_buffer out;
-  protocol::write_cancel_request(out, target->backend_key);
-  co_await asio::async_write(socket, asio::buffer(out), nothrow_awaitable);
   log::info(tag_, ": cancel request forwarded to backend pid ", target->backend_key.process_id);
-  // The server closes the connection once it has read the request.
-  std::uint8_t drain = 0;
-  co_await socket.async_read_some(asio::buffer(&drain, 1), nothrow_awaitable);
 }
 
 awaitable<ClientSession::LoginResult> ClientSession::authenticate(const protocol::StartupMessage& startup) {

@@ -206,11 +206,31 @@ awaitable<LoopOutcome> SessionLoop::run() {
   flush_client();
   client_.cancel(ec);
   for (auto& link : links_) {
-    if (link) link->socket.close(ec);
+    if (!link) continue;
+    // Work still in flight for a client that is gone: cancel it, or a long query runs on
+    // (PostgreSQL notices a closed client only when it next writes to it).
+    if (!link->groups.empty() && !link->eof) cancel_abandoned_work(*link);
+    link->socket.close(ec);
   }
   for (auto& link : retired_) link->socket.close(ec);
   while (waker_.outstanding() > 0) co_await waker_.wait();
   co_return outcome_;
+}
+
+void SessionLoop::cancel_abandoned_work(const BackendLink& link) {
+  const auto timeout = worker_.shared().config->proxy.backend_connect_timeout;
+  asio::co_spawn(
+      client_.get_executor(),
+      [endpoint = BackendEndpoint{link.name, link.host, link.port}, key = link.backend_key, timeout,
+       tag = identity_.tag]() -> awaitable<void> {
+        const std::string error = co_await send_cancel_request(endpoint, key, timeout);
+        if (error.empty()) {
+          log::debug(tag, ": cancelled the work left on ", endpoint.name, " (backend pid ", key.process_id, ")");
+        } else {
+          log::debug(tag, ": could not cancel the work left on ", endpoint.name, ": ", error);
+        }
+      },
+      asio::detached);
 }
 
 void SessionLoop::arm_waits() {

@@ -96,6 +96,7 @@ class SessionLoop {
   bool flush_client();
   bool flush_link(BackendLink& link);
   void arm_waits();
+  void cancel_abandoned_work(const BackendLink& link);
 
   // Backend replies.
   bool process_link_input(BackendLink& link);
