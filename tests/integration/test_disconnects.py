@@ -13,6 +13,7 @@ import pytest
 from conftest import TIMEOUT_SCALE
 
 import pgwire
+from proc_tools import proc_status_kb
 
 ROUNDS = 12
 
@@ -58,14 +59,6 @@ def _wait_no_sessions(cluster, tag: str, what: str) -> None:
         assert time.monotonic() < deadline, \
             f"{what}: backend sessions left 15 s after the client vanished: {left}"
         time.sleep(0.2)
-
-
-def _rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +144,7 @@ def test_vanishing_clients_leave_nothing_behind(router, cluster, table):
                 # Checked on the first and last round (each check waits for the backends).
                 _wait_no_sessions(cluster, tag, scenario.__name__)
         if round_no == 2 or round_no == ROUNDS - 1:
-            rss.append(_rss_kb(router.pid))
+            rss.append(proc_status_kb(router.pid, "VmRSS"))
     for scenario in SCENARIOS:
         for round_no in range(ROUNDS):
             _wait_no_sessions(cluster, f"disc-{scenario.__name__}-{round_no}", scenario.__name__)
