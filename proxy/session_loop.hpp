@@ -79,10 +79,9 @@ class SessionLoop {
   awaitable<LoopOutcome> run();
   // pgrouter is stopping: the loop ends at its next wake-up.
   void shutdown();
-  // A new ClusterView: a session with units in flight looks at it at once.
-  void on_view_changed() {
-    if (any_visible_outstanding()) waker_.wake();
-  }
+  // A new ClusterView: a session with units in flight looks at it at once, and so does one
+  // holding an idle link to a node a reload removed (it closes that link).
+  void on_view_changed();
 
  private:
   struct PendingUnit {
@@ -119,6 +118,9 @@ class SessionLoop {
   bool answer_show(std::string_view sql);
   void answer_in_lost_transaction(char type, protocol::bytes_view body, const UnitFacts& facts);
   void note_view_change();
+  // Per-node vectors cover `nodes` (a reload may add nodes; they grow on this worker).
+  void grow_nodes(std::size_t nodes);
+  void count_link_open(BackendLink& link);
   RoutingPolicy policy() const;
 
   BackendLink* link_for(std::size_t node) { return node < links_.size() ? links_[node].get() : nullptr; }
