@@ -182,5 +182,13 @@ def test_broken_file_changes_nothing_then_pcp_reload_adds(router, cluster):
     r = router.pcp("pcp_reload_config")
     assert r.returncode == 0, r
     _until_reads_reach(conns[1:], node2.port, 30)
+
+    # The log level reloads too, for the same open sessions.
+    router.config_path.write_text(added.replace('log_level = "info"', 'log_level = "debug"', 1))
+    r = router.ctl("reload")
+    assert r.returncode == 0 and "applied: proxy.log_level" in r.stdout, r
+    with conns[0].cursor() as cur:
+        cur.execute("SELECT 'after the log level reload'")
+    wait_log(router, r"route read -> node\d \(")
     for conn in conns:
         conn.close()
