@@ -108,7 +108,7 @@ void SessionLoop::on_view_changed() {
   bool wake = any_visible_outstanding();
   const auto& view = *worker_.view();
   for (std::size_t i = 0; !wake && i < links_.size() && i < view.nodes.size(); ++i) {
-    wake = links_[i] && links_[i]->groups.empty() && view.nodes[i].removed;
+    wake = links_[i] && view.nodes[i].removed;
   }
   if (wake) waker_.wake();
 }
@@ -118,6 +118,7 @@ void SessionLoop::grow_nodes(std::size_t nodes) {
   links_.resize(nodes);
   excluded_.resize(nodes, false);
   excluded_at_.resize(nodes);
+  drain_until_.resize(nodes);
 }
 
 void SessionLoop::count_link_open(BackendLink& link) {
@@ -212,6 +213,9 @@ awaitable<LoopOutcome> SessionLoop::run() {
       }
     }
     if (ended_) break;
+    // After the replies just read, idle links to removed nodes close now; a failed one has
+    // answers for the client: go round again to send them.
+    if (draining_ && drain_removed_links()) continue;
     arm_waits();
     if (wake_at_) {
       const auto at = *wake_at_;
@@ -320,10 +324,14 @@ void SessionLoop::note_view_change() {
   }
   for (std::size_t i = 0; i < links_.size() && i < view.nodes.size(); ++i) {
     auto* link = links_[i].get();
-    // A node a reload removed is not failing: what runs there finishes, and its link closes
-    // once idle (below).
-    if (link != nullptr && link->visible_outstanding() > 0 && view.nodes[i].status == health::NodeStatus::down &&
-        !view.nodes[i].removed) {
+    if (link != nullptr && !link->groups.empty() && view.nodes[i].removed) {
+      // A node a reload removed is not failing: what runs there may finish (up to
+      // wait_timeout, see drain_removed_links), and its link then closes.
+      if (!drain_until_[i]) drain_until_[i] = std::chrono::steady_clock::now() + worker_.shared().config->failover.wait_timeout;
+      draining_ = true;
+      continue;
+    }
+    if (link != nullptr && link->visible_outstanding() > 0 && view.nodes[i].status == health::NodeStatus::down) {
       // A hung or cut-off node (SIGSTOP, a network cut) never answers: once probes took it out
       // of service (and failover moved on), what is in flight there fails now.
       fail_link(i, "server " + link->name + " was taken out of service while a statement ran there");
@@ -334,17 +342,50 @@ void SessionLoop::note_view_change() {
     // An idle link to a node that went down or changed role (a promoted standby, a fenced
     // old primary) is closed quietly; the next unit opens a fresh one where the view says.
     if (node.status == health::NodeStatus::down || node.role != link->role_at_open) {
-      log::info(identity_.tag, ": closing idle link to ", link->name, " (node now ",
-                node.removed ? "removed from the configuration" : health::to_string(node.role), ", ",
-                health::to_string(node.status), ")");
-      forget_node(routing_, i);
-      error_code ec;
-      link->socket.close(ec);
-      link->count_closed();
-      retired_.push_back(std::move(links_[i]));
-      if (copy_link_ == i) copy_link_.reset();
+      close_idle_link(i, node.removed ? std::string("node now removed from the configuration")
+                                      : "node now " + std::string(health::to_string(node.role)) + ", " +
+                                            std::string(health::to_string(node.status)));
     }
   }
+}
+
+void SessionLoop::close_idle_link(std::size_t node, std::string_view why) {
+  auto& link = links_[node];
+  log::info(identity_.tag, ": closing idle link to ", link->name, " (", why, ")");
+  forget_node(routing_, node);
+  error_code ec;
+  link->socket.close(ec);
+  link->count_closed();
+  retired_.push_back(std::move(link));
+  if (copy_link_ == node) copy_link_.reset();
+  drain_until_[node].reset();
+}
+
+// Links to nodes a reload removed while they had replies to come: closed once idle, failed if
+// still busy at their deadline (a hung server must not hold the session forever).
+bool SessionLoop::drain_removed_links() {
+  const auto& view = *worker_.view();
+  const auto now = std::chrono::steady_clock::now();
+  draining_ = false;
+  bool changed = false;
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    if (!drain_until_[i]) continue;
+    const auto* link = links_[i].get();
+    if (link == nullptr || i >= view.nodes.size() || !view.nodes[i].removed) {
+      drain_until_[i].reset();  // it failed meanwhile, or a reload brought the node back
+    } else if (link->groups.empty()) {
+      close_idle_link(i, "node now removed from the configuration");
+      changed = true;
+    } else if (now >= *drain_until_[i]) {
+      drain_until_[i].reset();
+      fail_link(i, "server " + link->name + " was removed from the configuration and did not answer within wait_timeout");
+      changed = true;
+    } else {
+      draining_ = true;
+      wake_at_ = wake_at_ ? std::min(*wake_at_, *drain_until_[i]) : *drain_until_[i];
+    }
+  }
+  return changed;
 }
 
 // ---- backend replies -----------------------------------------------------------------------

@@ -192,3 +192,47 @@ def test_broken_file_changes_nothing_then_pcp_reload_adds(router, cluster):
     wait_log(router, r"route read -> node\d \(")
     for conn in conns:
         conn.close()
+
+
+def test_statement_running_on_a_removed_standby_finishes(cluster):
+    """Reads go to node2 only (weight 0 elsewhere); a reload removes node2 while a session's
+    pg_sleep runs there: the statement completes with its result, the session's next reads go
+    elsewhere and its link to node2 closes."""
+    import threading  # noqa: PLC0415
+
+    node0, node1, node2 = (cluster.node(n) for n in ("node0", "node1", "node2"))
+    r = start_admin_router(cluster, cluster.role_secrets(["app"]), name="reload_inflight",
+                           backend_extra={"node0": "weight = 0", "node1": "weight = 0"})
+    try:
+        r.wait_reads_reach({node2.port})
+        conn = r.connect()
+        conn.autocommit = True
+        result: dict = {}
+
+        def slow_read():
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_sleep(3), inet_server_port()")
+                    result["port"] = int(cur.fetchone()[1])
+            except Exception as e:  # noqa: BLE001 - reported by the assertion below
+                result["error"] = e
+
+        t = threading.Thread(target=slow_read)
+        t.start()
+        wait_for("the pg_sleep running on node2", lambda: int(node2.sql_value(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(3)%'")) == 1,
+            10 * TIMEOUT_SCALE)
+        _set_backends(r, [node0, node1])
+        rr = r.ctl("reload")
+        assert rr.returncode == 0 and "removed node2" in rr.stdout, rr
+        t.join(30 * TIMEOUT_SCALE)
+        assert not t.is_alive()
+        assert result == {"port": node2.port}, result
+        ports = _read_ports(conn, 20)
+        assert node2.port not in ports, ports
+        wait_for("the link to node2 closed", lambda: _app_backends(node2) == 0, 15 * TIMEOUT_SCALE)
+        wait_log(r, r"closing idle link to node2 \(node now removed from the configuration\)")
+        assert "lost backend node2" not in r.log_text()
+        conn.close()
+    finally:
+        r.stop()
