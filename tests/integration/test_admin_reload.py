@@ -2,13 +2,15 @@
 and one standby of a three-node cluster; a reload (SIGHUP, pgrouterctl reload, pcp_reload_config)
 adds the second standby, and the sessions opened before it read from it without reconnecting;
 a later reload removes it again, and no read reaches it while the sessions keep working and
-their links to it close. A broken file, or one that would remove the primary, changes nothing
-and says why."""
+their links to it close; a statement running there when it goes finishes, or fails with 08006
+once it outlives failover.wait_timeout. A broken file, or one that would remove the primary,
+changes nothing and says why."""
 from __future__ import annotations
 
 import os
 import re
 import signal
+import threading
 import time
 
 import pytest
@@ -198,8 +200,6 @@ def test_statement_running_on_a_removed_standby_finishes(cluster):
     """Reads go to node2 only (weight 0 elsewhere); a reload removes node2 while a session's
     pg_sleep runs there: the statement completes with its result, the session's next reads go
     elsewhere and its link to node2 closes."""
-    import threading  # noqa: PLC0415
-
     node0, node1, node2 = (cluster.node(n) for n in ("node0", "node1", "node2"))
     r = start_admin_router(cluster, cluster.role_secrets(["app"]), name="reload_inflight",
                            backend_extra={"node0": "weight = 0", "node1": "weight = 0"})
@@ -233,6 +233,42 @@ def test_statement_running_on_a_removed_standby_finishes(cluster):
         wait_for("the link to node2 closed", lambda: _app_backends(node2) == 0, 15 * TIMEOUT_SCALE)
         wait_log(r, r"closing idle link to node2 \(node now removed from the configuration\)")
         assert "lost backend node2" not in r.log_text()
+        conn.close()
+    finally:
+        r.stop()
+
+
+def test_statement_outliving_the_drain_on_a_removed_standby_fails_cleanly(cluster):
+    """As above, but the statement on node2 outlives failover.wait_timeout (2 s): it gets
+    08006, and the same session carries on elsewhere."""
+    import psycopg2  # noqa: PLC0415
+
+    node0, node1, node2 = (cluster.node(n) for n in ("node0", "node1", "node2"))
+    r = start_admin_router(cluster, cluster.role_secrets(["app"]), name="reload_drain",
+                           failover='wait_timeout = "2s"',
+                           backend_extra={"node0": "weight = 0", "node1": "weight = 0"})
+    try:
+        r.wait_reads_reach({node2.port})
+        conn = r.connect()
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT inet_server_port()")
+            assert int(cur.fetchone()[0]) == node2.port
+            _set_backends(r, [node0, node1])
+            # The reload lands while the statement runs: a second connection sends it.
+            reloads: list = []
+            timer = threading.Timer(1.0, lambda: reloads.append(r.ctl("reload")))
+            timer.start()
+            started = time.monotonic()
+            with pytest.raises(psycopg2.OperationalError) as failed:
+                cur.execute("SELECT pg_sleep(30)")
+            timer.join()
+            assert reloads[0].returncode == 0 and "removed node2" in reloads[0].stdout, reloads
+            assert failed.value.pgcode == "08006", failed.value
+            assert time.monotonic() - started < 20 * TIMEOUT_SCALE
+        ports = _read_ports(conn, 20)  # the same session, on the remaining nodes
+        assert node2.port not in ports, ports
+        wait_log(r, r"lost backend node2 \(server node2 was removed from the configuration and did not answer")
         conn.close()
     finally:
         r.stop()
