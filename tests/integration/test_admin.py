@@ -303,6 +303,22 @@ def test_metrics_move_with_traffic_rejections_and_errors(admin, cluster):
     wait_for("the session's links closed", lambda: _metrics(admin)[links0] <= before[links0], 10)
 
 
+def test_metrics_count_clients_over_max_connections(cluster):
+    import psycopg2  # noqa: PLC0415
+
+    r = start_admin_router(cluster, cluster.role_secrets(["app"]), name="admin_maxconn", max_client_connections=1)
+    try:
+        conn = r.connect()
+        with pytest.raises(psycopg2.OperationalError, match="too many clients"):
+            r.connect(sslmode="disable")  # the refusal comes before any SSLRequest is read
+        m = _metrics(r)
+        assert m['pgrouter_clients_rejected_total{reason="max_connections"}'] == 1
+        assert m['pgrouter_client_errors_total{class="53"}'] == 1
+        conn.close()
+    finally:
+        r.stop()
+
+
 def test_http_bad_requests_get_400_and_pgrouter_keeps_serving(admin):
     for raw in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X: " + b"a" * 20000 + b"\r\n\r\n",
                 bytes(range(256))):
