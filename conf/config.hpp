@@ -123,6 +123,10 @@ struct BackendConfig {
   std::uint16_t port = 5432;
   double weight = 1.0;
   std::optional<std::string> data_directory;
+  bool named = false;  // `name` was written in the file (else it is node<position>)
+  // A node slot a reload emptied (conf/backend_slots.hpp): kept so node indexes stay stable;
+  // it is never probed nor routed to. A loaded file never has one.
+  bool removed = false;
 
   friend bool operator==(const BackendConfig&, const BackendConfig&) = default;
 };
@@ -136,6 +140,8 @@ struct Config {
   LoadBalanceConfig load_balance;
   FailoverConfig failover;
   AdminConfig admin;
+  // As loaded: the file's order. As applied (after a reload that added or removed backends):
+  // node slots, the index of each node for its life (conf/backend_slots.hpp).
   std::vector<BackendConfig> backends;
 
   friend bool operator==(const Config&, const Config&) = default;

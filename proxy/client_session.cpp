@@ -65,6 +65,7 @@ void ClientSession::on_view_changed() {
 awaitable<void> ClientSession::send_fatal(const SessionError& error) {
   protocol::byte_buffer out;
   write_fatal(out, error);
+  worker_.counters().count_error(error.sqlstate);
   co_await asio::async_write(client_, asio::buffer(out), nothrow_awaitable);
 }
 
@@ -75,6 +76,7 @@ awaitable<void> ClientSession::run() {
   if (worker_.shared().client_connections.fetch_add(1, std::memory_order_relaxed) >=
       config.proxy.max_client_connections) {
     log::warn(tag_, ": rejected, max_client_connections (", config.proxy.max_client_connections, ") reached");
+    worker_.counters().count_rejection(RejectReason::max_connections);
     co_await send_fatal(SessionError::make(sqlstate::too_many_connections, "sorry, too many clients already"));
     co_return;
   }
@@ -91,12 +93,14 @@ awaitable<void> ClientSession::run() {
 
   if (std::holds_alternative<timer_fired>(phase)) {
     log::info(tag_, ": closed, not logged in within client_login_timeout");
+    worker_.counters().count_rejection(RejectReason::login_timeout);
     co_await send_fatal(SessionError::make(sqlstate::connection_failure, "canceling authentication due to timeout"));
     co_return;
   }
   if (std::holds_alternative<Quiet>(phase)) co_return;
   if (auto* err = std::get_if<SessionError>(&phase)) {
     log::info(tag_, ": login failed: ", err->sqlstate, " ", err->message);
+    if (!shutting_down_) worker_.counters().count_rejection(login_failure_reason(err->sqlstate));
     if (!shutting_down_) co_await send_fatal(*err);
     co_return;
   }
@@ -104,6 +108,8 @@ awaitable<void> ClientSession::run() {
   credentials_ = std::move(std::get<BackendCredentials>(phase));
   if (auto err = co_await open_backend(credentials_)) {
     log::warn(tag_, ": backend login failed: ", err->sqlstate, " ", err->message);
+    worker_.counters().count_rejection(err->sqlstate.starts_with("28") ? RejectReason::auth_failed
+                                                                        : RejectReason::no_backend);
     co_await send_fatal(*err);
     co_return;
   }
