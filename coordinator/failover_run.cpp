@@ -110,41 +110,62 @@ asio::awaitable<void> Coordinator::State::run_failover(std::shared_ptr<State> se
   }
   const auto n_timeline = [&raw](std::size_t i) { return raw.nodes[i].timeline; };
   s.detached_conninfo.assign(in.nodes.size(), std::nullopt);
-  if (s.settings().mode == failover::FailoverMode::builtin) {
-    // A primary that hangs (SIGSTOP, a stalled disk, a cut network) may wake up with commits
-    // in flight and stream them: a standby still attached to it would go past the new
-    // timeline's switch point and need pg_rewind. Cut every standby off first, then read
-    // positions that can no longer move.
-    for (std::size_t i = 0; i < in.nodes.size(); ++i) {
-      if (!in.nodes[i].up || !in.nodes[i].standby) continue;
-      const std::string error = co_await s.stop_wal_receiver(i);
-      if (s.stopped) co_return;
-      if (!error.empty()) {
-        pgr::log::warn("failover: ", s.label(i), ": could not stop its WAL receiver (", error,
-                       "); its position may still move");
-      }
-    }
-  }
-  // Freeze positions: the last periodic probe may be a period old, and the standby that has
-  // received the most must win (every other one can then follow it without a rewind).
+  // Freeze positions, every standby at once: the last periodic probe may be a period old, and
+  // the standby that has received the most must win (every other one can then follow it
+  // without a rewind). In builtin mode each standby's WAL receiver is stopped first: a primary
+  // that hangs (SIGSTOP, a stalled disk, a cut network) may wake up with commits in flight and
+  // stream them, and a standby still attached to it would go past the new timeline's switch
+  // point and need pg_rewind.
+  const bool cut_off = s.settings().mode == failover::FailoverMode::builtin;
+  // Shared with the per-standby coroutines, which may outlive this frame if it is cancelled.
+  struct Freeze {
+    explicit Freeze(const asio::any_io_executor& ex, std::size_t nodes)
+        : fresh(nodes), all_done(ex, steady_clock::time_point::max()) {}
+    std::vector<std::optional<health::ProbeResult>> fresh;
+    std::size_t pending = 0;
+    asio::steady_timer all_done;
+  };
+  const auto freeze = std::make_shared<Freeze>(s.executor, in.nodes.size());
   for (std::size_t i = 0; i < in.nodes.size(); ++i) {
     if (!in.nodes[i].up || !in.nodes[i].standby) continue;
-    const auto fresh = co_await s.probe(i);
-    if (s.stopped) co_return;
-    if (!fresh.ok) {
-      pgr::log::warn("failover: ", s.label(i), " is no candidate: ", fresh.error);
+    ++freeze->pending;
+    asio::co_spawn(
+        s.executor,
+        [self, freeze, i, cut_off]() -> asio::awaitable<void> {
+          if (cut_off) {
+            const std::string error = co_await self->stop_wal_receiver(i);
+            if (!error.empty() && !self->stopped) {
+              pgr::log::warn("failover: ", self->label(i), ": could not stop its WAL receiver (",
+                             error, "); its position may still move");
+            }
+          }
+          if (!self->stopped) freeze->fresh[i] = co_await self->probe(i);
+        },
+        [freeze](const std::exception_ptr&) {
+          if (--freeze->pending == 0) freeze->all_done.cancel();
+        });
+  }
+  while (freeze->pending > 0) {
+    (void)co_await freeze->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  const auto& fresh = freeze->fresh;
+  if (s.stopped) co_return;
+  for (std::size_t i = 0; i < in.nodes.size(); ++i) {
+    if (!fresh[i]) continue;
+    const auto& r = *fresh[i];
+    if (!r.ok) {
+      pgr::log::warn("failover: ", s.label(i), " is no candidate: ", r.error);
       in.nodes[i].up = false;
       continue;
     }
-    in.nodes[i].standby = fresh.in_recovery;
+    in.nodes[i].standby = r.in_recovery;
     // Without a WAL receiver (the primary is gone) the probe's timeline is the last
     // restartpoint's, which may lag: the view's (carried from streaming probes) is newer.
-    in.nodes[i].timeline = fresh.received_tli == 0 ? std::max(fresh.timeline, n_timeline(i))
-                                                   : fresh.timeline;
+    in.nodes[i].timeline = r.received_tli == 0 ? std::max(r.timeline, n_timeline(i)) : r.timeline;
     // After a restart a standby has received nothing yet (NULL): what it replayed counts.
-    in.nodes[i].received_lsn = std::max(fresh.received_lsn, fresh.replay_lsn);
-    pgr::log::info("failover: ", s.label(i), ": received ",
-                   protocol::format_lsn(fresh.received_lsn), " on timeline ", fresh.timeline);
+    in.nodes[i].received_lsn = std::max(r.received_lsn, r.replay_lsn);
+    pgr::log::info("failover: ", s.label(i), ": received ", protocol::format_lsn(r.received_lsn),
+                   " on timeline ", r.timeline);
   }
   in.failed_primary = failed;
   in.failed.system_identifier =
