@@ -65,7 +65,8 @@ NodeDecision NodeState::on_probe_result(bool ok, time_point now) {
 
 NodeDecision NodeState::on_failure_report(time_point now) {
   if (status_ == NodeStatus::up) {
-    const time_point earliest = probed_ ? last_result_ + settings_.retry_delay : now;
+    const auto gap = std::min(settings_.retry_delay, k_report_probe_gap);
+    const time_point earliest = probed_ ? last_result_ + gap : now;
     next_probe_ = std::min(next_probe_, std::max(now, earliest));
   }
   return decide(NodeTransition::none);

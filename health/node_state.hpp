@@ -51,11 +51,13 @@ class NodeState {
   NodeDecision on_probe_result(bool ok, time_point now);
 
   // A worker saw this backend fail. On an up node this asks for a probe at once — but no
-  // sooner than retry_delay after the previous probe result, so a burst of reports from many
-  // sessions costs one probe, not a storm. It never changes the status by itself: only probes
+  // sooner than k_report_probe_gap (or retry_delay, if shorter) after the previous probe
+  // result, so a burst of reports from many sessions costs one probe, not a storm, and a dead
+  // primary is seen within a tenth of a second of its sessions breaking. It never changes the status by itself: only probes
   // mark a node down (and so only probes can start a failover). On a suspect node a retry is
   // already scheduled, and a down node is out of service: their schedules stay as they are.
   NodeDecision on_failure_report(time_point now);
+  static constexpr std::chrono::milliseconds k_report_probe_gap{100};
 
   NodeStatus status() const { return status_; }
   bool probed() const { return probed_; }

@@ -148,18 +148,26 @@ TEST(NodeState, FailureReportOnUpNodeAsksForProbeNowButKeepsStatus) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(state.on_failure_report(clock.now).status, NodeStatus::up);
 }
 
-TEST(NodeState, FailureReportsAreRateLimitedByRetryDelay) {
+TEST(NodeState, FailureReportsAreRateLimited) {
   Clock clock;
   NodeState state(settings(2));
   (void)state.on_probe_result(true, clock.now);
   const time_point last_result = clock.now;
-  // 100ms after a probe: the next one waits until retry_delay after it, not period.
-  const auto d = state.on_failure_report(clock.advance(100ms));
-  EXPECT_EQ(d.next_probe, last_result + retry_delay);
+  // 10ms after a probe: the next one waits until the report gap after it, not period.
+  const auto d = state.on_failure_report(clock.advance(10ms));
+  EXPECT_EQ(d.next_probe, last_result + NodeState::k_report_probe_gap);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(state.on_failure_report(clock.now).next_probe, last_result + NodeState::k_report_probe_gap);
+  }
+  // A retry_delay shorter than the gap is the limit instead.
+  NodeState quick(NodeStateSettings{1000ms, 20ms, 1});
+  (void)quick.on_probe_result(true, clock.now);
+  const time_point quick_result = clock.now;
+  EXPECT_EQ(quick.on_failure_report(clock.advance(5ms)).next_probe, quick_result + 20ms);
   // A report never pushes a probe later than already scheduled.
-  NodeState soon(NodeStateSettings{200ms, 1000ms, 1});
+  NodeState soon(NodeStateSettings{50ms, 1000ms, 1});
   (void)soon.on_probe_result(true, clock.now);
-  EXPECT_EQ(soon.on_failure_report(clock.now).next_probe, clock.now + 200ms);
+  EXPECT_EQ(soon.on_failure_report(clock.now).next_probe, clock.now + 50ms);
 }
 
 TEST(NodeState, FailureReportOnSuspectOrDownKeepsSchedule) {
