@@ -24,7 +24,8 @@ using detail::TomlValue;
 namespace {
 
 constexpr std::array k_sections{Section::proxy,        Section::auth,     Section::health_check,
-                                Section::load_balance, Section::failover, Section::admin, Section::backends};
+                                Section::load_balance, Section::failover, Section::admin, Section::tls,
+                                Section::backends};
 
 std::optional<Section> section_named(std::string_view name) {
   for (const auto section : k_sections) {
@@ -284,6 +285,7 @@ void apply_root(const TomlValue& root, LoadContext& ctx, Config& config) {
   check_failover_command(root, ctx, config.failover);
   check_pcp_users(root, ctx, config.admin);
   check_pcp_socket_dir(root, ctx, config.admin);
+  detail::check_tls_keys(root, ctx, config.tls);
   if (find_value(root, "proxy", "workers") == nullptr) {
     config.proxy.workers =
         static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 256U));

@@ -131,7 +131,7 @@ awaitable<std::variant<BackendLogin, SessionError>> login_unbounded(
   co_await asio::this_coro::throw_if_cancelled(false);
   auto connected = co_await connect_to_backend(endpoint);
   if (auto* err = std::get_if<SessionError>(&connected)) co_return std::move(*err);
-  BackendLogin login{std::move(std::get<tcp::socket>(connected)), {}, {}, {}, 'I'};
+  BackendLogin login{Transport(std::move(std::get<tcp::socket>(connected))), {}, {}, {}, 'I'};
 
   protocol::byte_buffer out;
   protocol::write_startup_message(out, parameters);

@@ -15,6 +15,7 @@
 #include "proxy/credentials.hpp"
 #include "proxy/session_error.hpp"
 #include "proxy/stream_buffer.hpp"
+#include "proxy/transport.hpp"
 
 namespace pgr::proxy {
 
@@ -25,7 +26,7 @@ struct BackendEndpoint {
 };
 
 struct BackendLogin {
-  tcp::socket socket;
+  Transport socket;
   StreamBuffer buffer;                    // bytes read past ReadyForQuery (relay them)
   protocol::byte_buffer status_messages;  // framed ParameterStatus/NoticeResponse to relay
   protocol::CancelRequest backend_key;

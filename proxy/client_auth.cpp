@@ -31,14 +31,14 @@ std::string random_bytes(std::size_t n) {
   return out;
 }
 
-awaitable<error_code> send(tcp::socket& socket, const protocol::byte_buffer& out) {
+awaitable<error_code> send(Transport& socket, const protocol::byte_buffer& out) {
   auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), nothrow_awaitable);
   co_return ec;
 }
 
 // Reads the client's next password-family message ('p'); anything else ends the exchange.
 awaitable<std::variant<protocol::MessageView, SessionError>> read_password_message(
-    tcp::socket& client, MessageReader& reader) {
+    Transport& client, MessageReader& reader) {
   auto next = co_await reader.read(client);
   if (auto* failure = std::get_if<ReadFailure>(&next)) {
     if (failure->io) co_return SessionError::make(sqlstate::connection_failure, "client closed the connection during authentication");
@@ -53,7 +53,7 @@ awaitable<std::variant<protocol::MessageView, SessionError>> read_password_messa
 }
 
 awaitable<std::variant<BackendCredentials, SessionError>> run_scram(
-    tcp::socket& client, MessageReader& reader, const ClientAuthRequest& request,
+    Transport& client, MessageReader& reader, const ClientAuthRequest& request,
     const protocol::ScramVerifier& verifier, bool can_succeed) {
   protocol::byte_buffer out;
   protocol::write_authentication_sasl(out, {std::string(protocol::k_scram_sha_256)});
@@ -95,7 +95,7 @@ awaitable<std::variant<BackendCredentials, SessionError>> run_scram(
 }
 
 awaitable<std::variant<BackendCredentials, SessionError>> run_md5(
-    tcp::socket& client, MessageReader& reader, const ClientAuthRequest& request,
+    Transport& client, MessageReader& reader, const ClientAuthRequest& request,
     const std::string& stored_hash, bool can_succeed) {
   std::array<std::uint8_t, 4> salt{};
   const auto salt_bytes = random_bytes(salt.size());
@@ -117,7 +117,7 @@ awaitable<std::variant<BackendCredentials, SessionError>> run_md5(
 }  // namespace
 
 awaitable<std::variant<BackendCredentials, SessionError>> authenticate_client(
-    tcp::socket& client, MessageReader& reader, const ClientAuthRequest& request) {
+    Transport& client, MessageReader& reader, const ClientAuthRequest& request) {
   const bool known = request.secret.has_value() && !request.secret->empty();
   if (request.method == conf::AuthMethod::trust) {
     co_return known ? credentials_from_secret(request.user, *request.secret) : BackendCredentials{};

@@ -27,6 +27,6 @@ struct ClientAuthRequest {
 // Runs the exchange. On success the client has been sent everything up to (not including)
 // AuthenticationOk, which the session sends once a backend accepted the login.
 awaitable<std::variant<BackendCredentials, SessionError>> authenticate_client(
-    tcp::socket& client, MessageReader& reader, const ClientAuthRequest& request);
+    Transport& client, MessageReader& reader, const ClientAuthRequest& request);
 
 }  // namespace pgr::proxy
