@@ -285,7 +285,7 @@ void apply_root(const TomlValue& root, LoadContext& ctx, Config& config) {
   check_failover_command(root, ctx, config.failover);
   check_pcp_users(root, ctx, config.admin);
   check_pcp_socket_dir(root, ctx, config.admin);
-  detail::check_tls_keys(root, ctx, config.tls);
+  detail::finish_tls(root, ctx, config);
   if (find_value(root, "proxy", "workers") == nullptr) {
     config.proxy.workers =
         static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 256U));

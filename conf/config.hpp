@@ -83,6 +83,17 @@ struct AuthConfig {
   friend bool operator==(const AuthConfig&, const AuthConfig&) = default;
 };
 
+// TLS settings in libpq's terms, derived from [tls] (server_mode and its files) for
+// pgrouter's own libpq connections: health probes and failover's admin connections.
+struct LibpqTls {
+  std::string sslmode = "disable";
+  std::string min_protocol = "TLSv1.2";
+  std::optional<std::string> sslrootcert;  // paths
+  std::optional<std::string> sslcert;
+  std::optional<std::string> sslkey;
+  friend bool operator==(const LibpqTls&, const LibpqTls&) = default;
+};
+
 struct HealthCheckConfig {
   std::chrono::milliseconds period{2'000};
   std::chrono::milliseconds timeout{2'000};
@@ -91,6 +102,7 @@ struct HealthCheckConfig {
   std::string user = "postgres";
   std::optional<std::string> password;  // from password or password_file
   std::string database = "postgres";
+  LibpqTls tls;  // not a key: derived from [tls] at load
 
   friend bool operator==(const HealthCheckConfig&, const HealthCheckConfig&) = default;
 };

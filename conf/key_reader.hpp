@@ -104,7 +104,8 @@ void read_hba_file(const Field& f, AuthConfig& auth);
 // A PEM file: resolved path and content; it must contain a "-----BEGIN " block. The content
 // may be a key: no error shows it.
 [[nodiscard]] std::optional<PemFile> read_pem_file(const Field& f);
-// [tls] rules between keys: a mode that needs a file without it, a certificate without its key.
-void check_tls_keys(const TomlValue& root, LoadContext& ctx, const TlsConfig& tls);
+// [tls] rules between keys (a mode that needs a file without it, a certificate without its
+// key), then health_check.tls derived from [tls].
+void finish_tls(const TomlValue& root, LoadContext& ctx, Config& config);
 
 }  // namespace pgr::conf::detail

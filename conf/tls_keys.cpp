@@ -53,7 +53,8 @@ void read_hba_file(const Field& f, AuthConfig& auth) {
   auth.hba = std::move(parsed.rules);
 }
 
-void check_tls_keys(const TomlValue& root, LoadContext& ctx, const TlsConfig& tls) {
+void finish_tls(const TomlValue& root, LoadContext& ctx, Config& config) {
+  const TlsConfig& tls = config.tls;
   const auto need = [&](bool wanted, const auto& file, const char* mode_key, const char* file_key,
                         const std::string& why) {
     if (!wanted || file || ctx.has_error_at(std::string("tls.") + file_key) ||
@@ -74,6 +75,14 @@ void check_tls_keys(const TomlValue& root, LoadContext& ctx, const TlsConfig& tl
        "with server_cert_file");
   need(tls.server_key_file.has_value(), tls.server_cert_file, "server_key_file", "server_cert_file",
        "with server_key_file");
+
+  LibpqTls& libpq = config.health_check.tls;
+  libpq.sslmode = std::string(k_server_tls_mode_names.at(static_cast<std::size_t>(tls.server_mode)));
+  libpq.min_protocol = std::string(k_tls_version_names.at(static_cast<std::size_t>(tls.min_protocol)));
+  // Only the verifying modes get the CA: libpq's require would verify whenever it has one.
+  if (verify && tls.server_ca_file) libpq.sslrootcert = tls.server_ca_file->path;
+  if (tls.server_cert_file) libpq.sslcert = tls.server_cert_file->path;
+  if (tls.server_key_file) libpq.sslkey = tls.server_key_file->path;
 }
 
 }  // namespace pgr::conf::detail

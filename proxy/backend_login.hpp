@@ -10,11 +10,13 @@
 #include <variant>
 #include <vector>
 
+#include "conf/config.hpp"
 #include "protocol/startup.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/credentials.hpp"
 #include "proxy/session_error.hpp"
 #include "proxy/stream_buffer.hpp"
+#include "proxy/tls_context.hpp"
 #include "proxy/transport.hpp"
 
 namespace pgr::proxy {
@@ -39,10 +41,18 @@ awaitable<std::variant<tcp::socket, SessionError>> connect_to_backend(const Back
 
 using StartupParameters = std::vector<std::pair<std::string, std::string>>;
 
-// Connects and logs in, all within `timeout`. Errors the backend sent come back as a
-// SessionError carrying the backend's own ErrorResponse.
+// [tls] server_mode and the contexts of the moment, for one login.
+struct BackendTls {
+  conf::ServerTlsMode mode = conf::ServerTlsMode::disable;
+  std::shared_ptr<const TlsContexts> contexts;
+};
+
+// Connects (with TLS as `tls` says: SSLRequest, then the handshake; 'N' is accepted only by
+// prefer, and an 'E' answer or bytes after 'S' fail the connection) and logs in, all within
+// `timeout`. Errors the backend sent come back as a SessionError carrying the backend's own
+// ErrorResponse.
 awaitable<std::variant<BackendLogin, SessionError>> login_to_backend(
     const BackendEndpoint& endpoint, const StartupParameters& parameters,
-    const BackendCredentials& credentials, std::chrono::milliseconds timeout);
+    const BackendCredentials& credentials, std::chrono::milliseconds timeout, const BackendTls& tls);
 
 }  // namespace pgr::proxy

@@ -321,7 +321,8 @@ awaitable<ClientSession::LoginResult> ClientSession::authenticate(const protocol
   if (!config.auth.users.contains(user_) && config.auth.auth_user) {
     primary = co_await wait_for_primary(config.proxy.backend_connect_timeout);
   }
-  auto secret = co_await lookup_secret(config, primary ? &*primary : nullptr, user_, database_);
+  auto secret = co_await lookup_secret(config, primary ? &*primary : nullptr, user_, database_,
+                                       worker_.shared().tls.get());
   if (auto* err = std::get_if<SessionError>(&secret)) co_return std::move(*err);
 
   MessageReader reader(protocol::Direction::frontend, protocol::k_small_message_limit);
@@ -406,7 +407,8 @@ awaitable<std::optional<std::pair<SessionError, std::optional<std::size_t>>>> Cl
   }
   const auto& view_node = worker_.view()->nodes[*node];
   const BackendEndpoint endpoint{view_node.name, view_node.host, view_node.port};
-  auto login = co_await login_to_backend(endpoint, parameters_, credentials, config.proxy.backend_connect_timeout);
+  const BackendTls tls{config.tls.server_mode, worker_.shared().tls.get()};
+  auto login = co_await login_to_backend(endpoint, parameters_, credentials, config.proxy.backend_connect_timeout, tls);
   if (auto* err = std::get_if<SessionError>(&login)) {
     // The backend's own answer (a wrong password, a missing database) goes to the client as
     // it is; a connection that failed (refused, reset, timed out) names the node to skip.

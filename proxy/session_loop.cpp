@@ -646,8 +646,9 @@ awaitable<BackendLink*> SessionLoop::ensure_link(std::size_t node) {
   const auto view = worker_.view();
   const auto& nv = view->nodes[node];
   const BackendEndpoint endpoint{nv.name, nv.host, nv.port};
+  const BackendTls tls{config.tls.server_mode, worker_.shared().tls.get()};
   auto login = co_await login_to_backend(endpoint, identity_.parameters, identity_.credentials,
-                                         config.proxy.backend_connect_timeout);
+                                         config.proxy.backend_connect_timeout, tls);
   if (auto* err = std::get_if<SessionError>(&login)) {
     log::warn(identity_.tag, ": could not open a link to ", nv.name, ": ", err->sqlstate, " ", err->message);
     if (const auto& report = worker_.shared().report_backend_failure) report(node, err->message);
