@@ -41,6 +41,13 @@ class BackendAuthenticator {
                        const std::string& user)
       : creds_(creds), endpoint_(endpoint), user_(user) {}
 
+  // The backend connection is TLS; `binding` is its tls-server-end-point data (the backend's
+  // certificate hash), used when the backend offers SCRAM-SHA-256-PLUS.
+  void use_tls(std::optional<std::string> binding) {
+    tls_ = true;
+    binding_ = std::move(binding);
+  }
+
   // Appends the reply (if any) for `request` to `out`.
   std::optional<SessionError> answer(const protocol::AuthenticationRequest& request,
                                      protocol::byte_buffer& out) {
@@ -77,8 +84,13 @@ class BackendAuthenticator {
   std::optional<SessionError> start_scram(const protocol::AuthenticationRequest& request,
                                           protocol::byte_buffer& out) {
     bool offered = false;
-    for (const auto& m : request.mechanisms) offered = offered || m == protocol::k_scram_sha_256;
-    if (!offered) {
+    bool plus_offered = false;
+    for (const auto& m : request.mechanisms) {
+      offered = offered || m == protocol::k_scram_sha_256;
+      plus_offered = plus_offered || m == protocol::k_scram_sha_256_plus;
+    }
+    const bool plus = plus_offered && tls_ && binding_;
+    if (!offered && !plus) {
       return SessionError::make(sqlstate::feature_not_supported,
                                 "backend " + endpoint_.name + " offers no SASL mechanism pgrouter supports");
     }
@@ -89,7 +101,9 @@ class BackendAuthenticator {
     } else {
       return no_secret("SCRAM-SHA-256");
     }
-    protocol::write_sasl_initial_response(out, protocol::k_scram_sha_256, scram_->client_first());
+    if (tls_) scram_->set_channel_binding(plus ? binding_ : std::nullopt);
+    protocol::write_sasl_initial_response(out, plus ? protocol::k_scram_sha_256_plus : protocol::k_scram_sha_256,
+                                          scram_->client_first());
     return std::nullopt;
   }
 
@@ -122,6 +136,8 @@ class BackendAuthenticator {
   const BackendCredentials& creds_;
   const BackendEndpoint& endpoint_;
   const std::string& user_;
+  bool tls_ = false;
+  std::optional<std::string> binding_;
   std::optional<protocol::ScramClient> scram_;
 };
 
@@ -176,6 +192,7 @@ awaitable<std::variant<BackendLogin, SessionError>> login_unbounded(
   std::string user;
   for (const auto& [k, v] : parameters) if (k == "user") user = v;
   BackendAuthenticator auth(credentials, endpoint, user);
+  if (login.socket.is_tls()) auth.use_tls(tls_server_end_point(SSL_get0_peer_certificate(login.socket.ssl())));
   MessageReader reader(protocol::Direction::backend, protocol::k_large_message_limit);
 
   for (;;) {

@@ -56,17 +56,22 @@ awaitable<std::variant<BackendCredentials, SessionError>> run_scram(
     Transport& client, MessageReader& reader, const ClientAuthRequest& request,
     const protocol::ScramVerifier& verifier, bool can_succeed) {
   protocol::byte_buffer out;
-  protocol::write_authentication_sasl(out, {std::string(protocol::k_scram_sha_256)});
+  std::vector<std::string> mechanisms;
+  if (request.channel_binding) mechanisms.emplace_back(protocol::k_scram_sha_256_plus);
+  mechanisms.emplace_back(protocol::k_scram_sha_256);
+  protocol::write_authentication_sasl(out, mechanisms);
   if (auto ec = co_await send(client, out)) co_return SessionError::make(sqlstate::connection_failure, ec.message());
 
   auto first = co_await read_password_message(client, reader);
   if (auto* err = std::get_if<SessionError>(&first)) co_return std::move(*err);
   const auto initial = protocol::parse_sasl_initial_response(std::get<protocol::MessageView>(first).body);
   if (!initial) co_return protocol_violation("malformed SASLInitialResponse message");
-  if (initial->mechanism != protocol::k_scram_sha_256) {
+  const bool plus = request.channel_binding && initial->mechanism == protocol::k_scram_sha_256_plus;
+  if (initial->mechanism != protocol::k_scram_sha_256 && !plus) {
     co_return protocol_violation("client selected an invalid SASL authentication mechanism");
   }
   protocol::ScramServer server(verifier, protocol::scram_random_nonce());
+  if (request.channel_binding) server.set_channel_binding(*request.channel_binding, plus);
   auto server_first = server.handle_client_first(initial->data);
   if (auto* err = std::get_if<protocol::ScramError>(&server_first)) co_return protocol_violation(err->message);
   out.clear();

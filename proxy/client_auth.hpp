@@ -22,6 +22,9 @@ struct ClientAuthRequest {
   std::string user;
   std::optional<std::string> secret;  // nullopt: unknown user
   std::string mock_secret;            // per-process random, for unknown users' fake salt
+  // TLS: the tls-server-end-point data of pgrouter's certificate; SCRAM-SHA-256-PLUS is
+  // offered and a client that selects it binds to this.
+  std::optional<std::string> channel_binding;
 };
 
 // Runs the exchange. On success the client has been sent everything up to (not including)

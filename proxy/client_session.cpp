@@ -326,9 +326,10 @@ awaitable<ClientSession::LoginResult> ClientSession::authenticate(const protocol
   if (auto* err = std::get_if<SessionError>(&secret)) co_return std::move(*err);
 
   MessageReader reader(protocol::Direction::frontend, protocol::k_small_message_limit);
-  const ClientAuthRequest request{method, user_,
+  ClientAuthRequest request{method, user_,
                                   std::get<std::optional<std::string>>(secret),
-                                  worker_.shared().mock_secret};
+                                  worker_.shared().mock_secret, std::nullopt};
+  if (client_.is_tls()) request.channel_binding = tls_server_end_point(SSL_get_certificate(client_.ssl()));
   reader.buffer() = std::move(client_buffer_);
   auto result = co_await authenticate_client(client_, reader, request);
   client_buffer_ = std::move(reader.buffer());

@@ -168,6 +168,24 @@ TlsBuild make_tls_contexts(const conf::TlsConfig& config) {
   return {std::move(contexts), {}};
 }
 
+std::optional<std::string> tls_server_end_point(X509* certificate) {
+  if (certificate == nullptr) return std::nullopt;
+  int md_nid = NID_undef;
+  if (X509_get_signature_info(certificate, &md_nid, nullptr, nullptr, nullptr) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  const EVP_MD* md = EVP_get_digestbynid(channel_binding_digest_nid(md_nid));
+  if (md == nullptr) return std::nullopt;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (X509_digest(certificate, md, digest, &length) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
 int channel_binding_digest_nid(int signature_md_nid) {
   if (signature_md_nid == NID_md5 || signature_md_nid == NID_sha1) return NID_sha256;
   if (signature_md_nid == NID_undef) return NID_undef;

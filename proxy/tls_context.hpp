@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ struct TlsBuild {
 // RFC 5929 tls-server-end-point: the digest for a certificate signed with `signature_md_nid`
 // (MD5 and SHA-1 become SHA-256; anything else stays); NID_undef when unusable.
 [[nodiscard]] int channel_binding_digest_nid(int signature_md_nid);
+
+// tls-server-end-point channel-binding data for a server certificate: its hash with the
+// digest RFC 5929 names; nullopt when the signature's digest is unknown.
+[[nodiscard]] std::optional<std::string> tls_server_end_point(X509* certificate);
 
 // The current contexts; workers read, main publishes.
 class TlsSlot {

@@ -4,7 +4,9 @@ whose certificate names another host is refused. The nodes get ssl = on for this
 only (ALTER SYSTEM + reload; reset afterwards)."""
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import time
 
 import psycopg2
@@ -121,3 +123,21 @@ def test_require_without_ca_accepts_any_certificate(ssl_cluster, auth_users, cer
                 assert cur.fetchone() == (True,)
         finally:
             c.close()
+
+
+def test_channel_binding_on_both_legs(ssl_cluster, auth_users, certs):
+    """The client binds to pgrouter's certificate; pgrouter binds its own SCRAM exchange to
+    the backend's certificate (PostgreSQL over TLS offers SCRAM-SHA-256-PLUS and refuses a
+    client that could bind but does not), passing the recovered ClientKey through."""
+    extra = (certs.client_tls_toml("allow")
+             + f'server_mode = "verify-full"\nserver_ca_file = "{certs.path("ca.crt")}"\n')
+    with ssl_cluster.pgrouter(name="pgrouter_both_legs", users=auth_users, extra=extra) as r:
+        env = dict(os.environ, PGPASSWORD="app", PGCONNECT_TIMEOUT="10")
+        cp = subprocess.run(
+            ["psql", "-XAtq", "-c", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+             f"host=127.0.0.1 port={r.port} user=app dbname=app sslmode=verify-full "
+             f"sslrootcert={certs.path('ca.crt')} channel_binding=require"],
+            capture_output=True, text=True, timeout=30, env=env)
+        assert cp.returncode == 0, cp.stderr
+        assert cp.stdout.strip() == "t"
+        assert auth_users["app"].startswith("SCRAM-SHA-256$")  # pass-through, not a password

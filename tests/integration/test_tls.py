@@ -260,3 +260,39 @@ def test_missing_certificate_file_is_a_config_error(certs, tmp_path, pgrouter_bi
     assert cp.returncode != 0
     assert "tls.cert_file" in out and "nope.crt" in out, out
     assert "PRIVATE KEY" not in out
+
+
+def test_scram_channel_binding_required_by_the_client(tls_router):
+    cp = psql(tls_router, "host=127.0.0.1 sslmode=require channel_binding=require",
+              "SELECT current_user")
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.strip() == "app"
+    # Over plaintext there is nothing to bind to: libpq refuses.
+    cp = psql(tls_router, "host=127.0.0.1 sslmode=disable channel_binding=require", "SELECT 1")
+    assert cp.returncode != 0
+
+
+def test_channel_binding_wrong_password_and_unknown_user_look_alike(tls_router):
+    wrong = psql(tls_router, "host=127.0.0.1 sslmode=require channel_binding=require", "SELECT 1",
+                 password="wrong")
+    assert wrong.returncode != 0
+    assert 'password authentication failed for user "app"' in wrong.stderr, wrong.stderr
+    env_user = "nosuchuser"
+    cp = subprocess.run(["psql", "-XAtq", "-c", "SELECT 1",
+                         f"host=127.0.0.1 port={tls_router.port} user={env_user} dbname=app "
+                         "sslmode=require channel_binding=require"],
+                        capture_output=True, text=True, timeout=30,
+                        env=dict(os.environ, PGPASSWORD="wrong", PGCONNECT_TIMEOUT="10"))
+    assert cp.returncode != 0
+    assert f'password authentication failed for user "{env_user}"' in cp.stderr, cp.stderr
+    with pgwire.Conn("127.0.0.1", tls_router.port) as c:
+        start_tls(c, client_context())
+        with pytest.raises(pgwire.ServerError) as ei:
+            c.login("app", "wrong", "app")
+    assert ei.value.sqlstate == "28P01"
+    with pgwire.Conn("127.0.0.1", tls_router.port) as c:
+        start_tls(c, client_context())
+        with pytest.raises(pgwire.ServerError) as unknown:
+            c.login(env_user, "wrong", "app")
+    assert unknown.value.sqlstate == "28P01"
+    assert unknown.value.message.replace(env_user, "app") == ei.value.message
