@@ -192,12 +192,19 @@ void check_section_pairs(const TomlValue& root, LoadContext& ctx) {
     const char* second;
     bool exclusive;  // false: `second` needs `first`
   };
-  static constexpr std::array<Pair, 5> k_pairs{{
+  static constexpr std::array<Pair, 12> k_pairs{{
       {"auth", "auth_password", "auth_password_file", true},
       {"health_check", "password", "password_file", true},
       {"failover", "password", "password_file", true},
+      {"auth", "auth_password", "auth_password_env", true},
+      {"auth", "auth_password_file", "auth_password_env", true},
+      {"health_check", "password", "password_env", true},
+      {"health_check", "password_file", "password_env", true},
+      {"failover", "password", "password_env", true},
+      {"failover", "password_file", "password_env", true},
       {"auth", "auth_user", "auth_password", false},
       {"auth", "auth_user", "auth_password_file", false},
+      {"auth", "auth_user", "auth_password_env", false},
   }};
   for (const auto& pair : k_pairs) {
     const TomlValue* first = find_value(root, pair.section, pair.first);

@@ -103,6 +103,10 @@ const std::array k_keys{
   KeyDef{Section::auth, "auth_password_file", KeyType::path, "", false,
     "File holding auth_user's password (trailing newlines trimmed). Not with auth_password.",
     [](const Field& f, Config& c) { store(detail::read_secret_file(f), c.auth.auth_password); }},
+  KeyDef{Section::auth, "auth_password_env", KeyType::string, "", false,
+    "Name of an environment variable holding auth_user's password (read at load and reload). "
+    "Not with auth_password or auth_password_file.",
+    [](const Field& f, Config& c) { store(detail::read_secret_env(f), c.auth.auth_password); }},
   KeyDef{Section::auth, "hba_file", KeyType::path, "", false,
     "Access rules in pg_hba.conf syntax, checked before authentication (see Access rules). "
     "A client no line matches gets 28000. Re-read on reload. Default: none (method applies "
@@ -150,6 +154,10 @@ const std::array k_keys{
   KeyDef{Section::health_check, "password_file", KeyType::path, "", false,
     "File holding the probe user's password (trailing newlines trimmed). Not with password.",
     [](const Field& f, Config& c) { store(detail::read_secret_file(f), c.health_check.password); }},
+  KeyDef{Section::health_check, "password_env", KeyType::string, "", false,
+    "Name of an environment variable holding the probe user's password. Not with password or "
+    "password_file.",
+    [](const Field& f, Config& c) { store(detail::read_secret_env(f), c.health_check.password); }},
   KeyDef{Section::health_check, "database", KeyType::string, R"("postgres")", false,
     "Database the probes connect to.",
     [](const Field& f, Config& c) {
@@ -283,6 +291,10 @@ const std::array k_keys{
   KeyDef{Section::failover, "password_file", KeyType::path, "", false,
     "File holding the failover user's password (trailing newlines trimmed). Not with password.",
     [](const Field& f, Config& c) { store(detail::read_secret_file(f), c.failover.password); }},
+  KeyDef{Section::failover, "password_env", KeyType::string, "", false,
+    "Name of an environment variable holding the failover user's password. Not with password "
+    "or password_file.",
+    [](const Field& f, Config& c) { store(detail::read_secret_env(f), c.failover.password); }},
 
   // [admin]
   KeyDef{Section::admin, "pcp_listen", KeyType::string, "", false,

@@ -97,6 +97,9 @@ void read_pcp_users_file(const Field& f, AdminConfig& admin);
 // A path string resolved against the config's directory; the file's content with trailing
 // newlines trimmed. The content is a secret: no error shows it.
 [[nodiscard]] std::optional<std::string> read_secret_file(const Field& f);
+// A secret from the environment: the value names a variable ([A-Za-z_][A-Za-z0-9_]*), which
+// must be set and not empty. Errors name the variable, never its content.
+[[nodiscard]] std::optional<std::string> read_secret_env(const Field& f);
 // auth.auth_file: resolves, reads and parses it into `auth` (its errors name that file).
 void read_auth_file(const Field& f, AuthConfig& auth);
 // auth.hba_file: resolves, reads and parses it into `auth` (its errors name that file and line).
