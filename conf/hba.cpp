@@ -53,7 +53,7 @@ std::string quoted(std::string_view text) { return detail::quote_value(text, 64)
 void prefix_mask(int bits, std::array<std::uint8_t, 16>& mask) {
   mask.fill(0);
   for (int i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
-    mask[static_cast<std::size_t>(i)] = bits >= 8 ? 0xff : static_cast<std::uint8_t>(0xff << (8 - bits));
+    mask[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff);
   }
 }
 
