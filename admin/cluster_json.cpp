@@ -99,6 +99,7 @@ NodeSnapshot node_from_json(const json::object& o, std::string& error) {
     tr.number("reads", n.traffic.reads);
     tr.number("writes", n.traffic.writes);
     tr.number("others", n.traffic.others);
+    tr.number("connections", n.traffic.connections);
   }
   if (const auto* p = o.if_contains("health_check"); p != nullptr && p->is_object()) {
     const Reader pr{p->as_object(), error};
@@ -139,14 +140,19 @@ json::value to_json(const NodeSnapshot& n) {
       {"last_error", n.last_error},
       {"last_status_change", n.last_status_change},
       {"traffic",
-       json::object{{"reads", n.traffic.reads}, {"writes", n.traffic.writes}, {"others", n.traffic.others}}},
+       json::object{{"reads", n.traffic.reads},
+                    {"writes", n.traffic.writes},
+                    {"others", n.traffic.others},
+                    {"connections", n.traffic.connections}}},
       {"health_check", probes_json(n.probes)},
   };
 }
 
 json::value to_json(const ClusterSnapshot& s) {
   json::array nodes;
-  for (const auto& n : s.nodes) nodes.push_back(to_json(n));
+  for (const auto& n : s.nodes) {
+    if (!n.removed) nodes.push_back(to_json(n));
+  }
   json::array failovers;
   for (const auto& f : s.recent_failovers) {
     failovers.push_back(json::object{

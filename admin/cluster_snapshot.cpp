@@ -38,7 +38,7 @@ void record_probe(ProbeStats& stats, bool ok, std::chrono::milliseconds took, bo
 
 const NodeSnapshot* ClusterSnapshot::find(std::string_view name_or_index) const {
   for (const auto& node : nodes) {
-    if (node.name == name_or_index) return &node;
+    if (!node.removed && node.name == name_or_index) return &node;
   }
   std::size_t index = 0;
   const auto* end = name_or_index.data() + name_or_index.size();
@@ -68,6 +68,7 @@ std::vector<NodeSnapshot> snapshot_nodes(const health::ClusterView& view,
     if (!n.held_out.empty() && n.role != health::NodeRole::unknown) s.status = "up";
     s.is_primary = view.primary == n.index;
     s.serving = n.status != health::NodeStatus::down && n.held_out.empty();
+    s.removed = n.removed;
     s.timeline = n.timeline;
     s.lag_bytes = n.lag_bytes;
     if (n.lag) s.lag_ms = n.lag->count();

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "health/cluster_view.hpp"
@@ -52,6 +53,7 @@ struct NodeTraffic {
   std::uint64_t reads = 0;
   std::uint64_t writes = 0;
   std::uint64_t others = 0;
+  std::int64_t connections = 0;  // client sessions' backend links open to the node now
 };
 
 struct NodeSnapshot {
@@ -65,6 +67,7 @@ struct NodeSnapshot {
   bool is_primary = false;  // the node writes go to
   std::string held_out;     // why failover keeps it out ("detached: ..."), "" when not
   bool serving = false;     // up (or suspect) and not held out: routing may use it
+  bool removed = false;     // a slot a reload emptied: only PCP shows it ("unused")
   std::uint32_t timeline = 0;
   std::optional<std::uint64_t> lag_bytes;
   std::optional<std::int64_t> lag_ms;
@@ -83,12 +86,21 @@ struct FailoverRecord {
   std::string summary;
 };
 
+// Client-side traffic, summed over the workers at snapshot time.
+struct ClientTraffic {
+  std::uint64_t bytes_to_server = 0;  // relayed client -> server
+  std::uint64_t bytes_to_client = 0;  // relayed server -> client (pgrouter's own replies too)
+  std::vector<std::pair<std::string, std::uint64_t>> rejected;  // reason -> clients, every reason
+  std::vector<std::pair<std::string, std::uint64_t>> errors;    // SQLSTATE class -> errors, non-zero only
+};
+
 struct ClusterSnapshot {
   std::uint64_t generation = 0;
   std::optional<std::size_t> primary;
   std::vector<NodeSnapshot> nodes;
   std::int64_t clients = 0;
   std::uint64_t clients_accepted = 0;
+  ClientTraffic traffic;
   std::uint64_t failovers = 0;
   std::vector<FailoverRecord> recent_failovers;  // newest last, a few at most
   bool failover_running = false;

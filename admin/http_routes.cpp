@@ -53,7 +53,7 @@ HttpAnswer replica(const ClusterSnapshot& s, std::string_view query) {
     if (!max_lag) return error_answer(400, "lag must be a size such as 16MB or a number of bytes");
   }
   for (const auto& n : s.nodes) {
-    if (n.is_primary || n.role != "standby" || !n.serving || n.weight <= 0) continue;
+    if (n.removed || n.is_primary || n.role != "standby" || !n.serving || n.weight <= 0) continue;
     if (max_lag && (!n.lag_bytes || *n.lag_bytes > *max_lag)) continue;
     return json_answer(200, to_json(n));
   }

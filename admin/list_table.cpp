@@ -39,16 +39,18 @@ std::string node_state(const NodeSnapshot& node) {
 
 std::string format_list(const ClusterSnapshot& s) {
   const std::vector<std::string> headers{"Member", "Host", "Role", "State", "TL", "Lag in MB", "Lag in s",
-                                         "Weight", "Reads", "Writes"};
+                                         "Weight", "Reads", "Writes", "Connections"};
   std::vector<std::vector<std::string>> rows;
-  std::vector<bool> right{false, false, false, false, true, true, true, true, true, true};
+  std::vector<bool> right{false, false, false, false, true, true, true, true, true, true, true};
   for (const auto& n : s.nodes) {
+    if (n.removed) continue;
     const bool standby = !n.is_primary && n.role == "standby";
     rows.push_back({n.name, n.host + ":" + std::to_string(n.port), role_of(n), node_state(n),
                     n.timeline == 0 ? "" : std::to_string(n.timeline),
                     standby && n.lag_bytes ? fixed(static_cast<double>(*n.lag_bytes) / 1048576.0, 1) : "",
                     standby && n.lag_ms ? fixed(static_cast<double>(*n.lag_ms) / 1000.0, 1) : "",
-                    fixed(n.weight, 1), std::to_string(n.traffic.reads), std::to_string(n.traffic.writes)});
+                    fixed(n.weight, 1), std::to_string(n.traffic.reads), std::to_string(n.traffic.writes),
+                    std::to_string(n.traffic.connections)});
   }
   std::vector<std::size_t> width(headers.size());
   for (std::size_t c = 0; c < headers.size(); ++c) {

@@ -20,11 +20,15 @@ constexpr std::array k_metrics{
   MetricDef{"pgrouter_node_lag_bytes", MetricType::gauge, "Standby: WAL bytes the primary has that it has not replayed."},
   MetricDef{"pgrouter_node_lag_seconds", MetricType::gauge, "Standby: an upper bound on how stale its data is."},
   MetricDef{"pgrouter_node_statements_routed_total", MetricType::counter, "Statements (units) routed to the node, by kind: read, write, other."},
+  MetricDef{"pgrouter_node_backend_connections", MetricType::gauge, "Client sessions' backend connections (links) open to the node now."},
   MetricDef{"pgrouter_health_check_duration_seconds", MetricType::histogram, "Duration of health-check probes."},
   MetricDef{"pgrouter_health_checks_total", MetricType::counter, "Health-check probes run."},
   MetricDef{"pgrouter_health_check_failures_total", MetricType::counter, "Health-check probes that failed."},
   MetricDef{"pgrouter_clients_connected", MetricType::gauge, "Client connections open now."},
   MetricDef{"pgrouter_clients_accepted_total", MetricType::counter, "Client connections accepted."},
+  MetricDef{"pgrouter_clients_rejected_total", MetricType::counter, "Client connections turned away before their session began, by reason: max_connections, login_timeout, auth_failed, protocol_error, no_backend."},
+  MetricDef{"pgrouter_client_errors_total", MetricType::counter, "ErrorResponses sent to clients (the servers' and pgrouter's own), by SQLSTATE class (its first two characters)."},
+  MetricDef{"pgrouter_bytes_relayed_total", MetricType::counter, "Bytes relayed, by direction: client_to_server, server_to_client."},
   MetricDef{"pgrouter_failovers_total", MetricType::counter, "Failovers run (automatic and operator promotions)."},
   MetricDef{"pgrouter_last_failover_duration_seconds", MetricType::gauge, "Duration of the last failover; absent before the first."},
 };
@@ -103,6 +107,7 @@ std::string render_metrics(const ClusterSnapshot& s, std::string_view git_sha) {
   const auto version = s.version.substr(0, s.version.find(' '));
   f.add("pgrouter_build_info", {{"version", version}, {"git_sha", std::string(git_sha)}}, 1);
   for (const auto& n : s.nodes) {
+    if (n.removed) continue;
     const auto node = [&n](Labels extra = {}) {
       Labels labels{{"node", n.name}};
       labels.insert(labels.end(), extra.begin(), extra.end());
@@ -122,12 +127,21 @@ std::string render_metrics(const ClusterSnapshot& s, std::string_view git_sha) {
           static_cast<double>(n.traffic.writes));
     f.add("pgrouter_node_statements_routed_total", node({{"kind", "other"}}),
           static_cast<double>(n.traffic.others));
+    f.add("pgrouter_node_backend_connections", node(), static_cast<double>(n.traffic.connections));
     f.add_histogram("pgrouter_health_check_duration_seconds", node(), n.probes);
     f.add("pgrouter_health_checks_total", node(), static_cast<double>(n.probes.total));
     f.add("pgrouter_health_check_failures_total", node(), static_cast<double>(n.probes.fail));
   }
   f.add("pgrouter_clients_connected", {}, static_cast<double>(s.clients));
   f.add("pgrouter_clients_accepted_total", {}, static_cast<double>(s.clients_accepted));
+  for (const auto& [reason, count] : s.traffic.rejected) {
+    f.add("pgrouter_clients_rejected_total", {{"reason", reason}}, static_cast<double>(count));
+  }
+  for (const auto& [sqlstate_class, count] : s.traffic.errors) {
+    f.add("pgrouter_client_errors_total", {{"class", sqlstate_class}}, static_cast<double>(count));
+  }
+  f.add("pgrouter_bytes_relayed_total", {{"direction", "client_to_server"}}, static_cast<double>(s.traffic.bytes_to_server));
+  f.add("pgrouter_bytes_relayed_total", {{"direction", "server_to_client"}}, static_cast<double>(s.traffic.bytes_to_client));
   f.add("pgrouter_failovers_total", {}, static_cast<double>(s.failovers));
   if (!s.recent_failovers.empty()) {
     f.add("pgrouter_last_failover_duration_seconds", {},

@@ -85,7 +85,7 @@ asio::awaitable<Reply> node_info(HandlerContext c) {
     co_return error("informing node info failed", "invalid node ID : " + id_text(c.frame.payload));
   }
   double total = 0;
-  for (const auto& n : s.nodes) total += n.weight;
+  for (const auto& n : s.nodes) total += n.removed ? 0 : n.weight;
   std::vector<pcp::NodeInfo> nodes;
   for (const auto& n : s.nodes) {
     if (*id == -1 || static_cast<std::size_t>(*id) == n.index) nodes.push_back(pcp_node_info(n, total));

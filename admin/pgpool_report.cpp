@@ -71,7 +71,7 @@ pcp::NodeInfo pcp_node_info(const NodeSnapshot& n, double total_weight) {
   pcp::NodeInfo info;
   info.host = n.host;
   info.port = n.port;
-  info.status = n.serving ? 2 : 3;
+  info.status = n.removed ? 0 : n.serving ? 2 : 3;  // 0: pgpool's "unused" slot
   info.pg_status = n.role == "unknown" ? "down" : "up";
   info.weight = total_weight > 0 ? n.weight / total_weight : 0.0;
   info.role = n.is_primary ? 2 : 3;

@@ -69,8 +69,9 @@ std::string status_page(const ClusterSnapshot& s) {
   if (s.failover_running) out.append(" &mdash; <b>a failover is running</b>");
   out.append("</p>\n<table id=\"nodes\"><tr><th>Node</th><th>Host</th><th>Role</th><th>State</th>"
              "<th>TL</th><th>Lag (MB)</th><th>Lag (s)</th><th>Weight</th><th>Reads</th><th>Writes</th>"
-             "<th>Other</th><th>Probes ok/failed</th><th>Last error</th></tr>\n");
+             "<th>Other</th><th>Connections</th><th>Probes ok/failed</th><th>Last error</th></tr>\n");
   for (const auto& n : s.nodes) {
+    if (n.removed) continue;
     const std::string state = node_state(n);
     const char* css = n.serving ? "ok" : (n.held_out.empty() && n.status == "suspect") ? "warn" : "bad";
     out.append("<tr class=\"").append(css).append(n.is_primary ? " primary" : "").append("\">");
@@ -86,6 +87,7 @@ std::string status_page(const ClusterSnapshot& s) {
     out += cell(std::to_string(n.traffic.reads), "num");
     out += cell(std::to_string(n.traffic.writes), "num");
     out += cell(std::to_string(n.traffic.others), "num");
+    out += cell(std::to_string(n.traffic.connections), "num");
     out += cell(std::to_string(n.probes.success) + " / " + std::to_string(n.probes.fail), "num");
     out += cell(n.last_error);
     out.append("</tr>\n");

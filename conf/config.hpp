@@ -192,6 +192,10 @@ struct BackendConfig {
   std::uint16_t port = 5432;
   double weight = 1.0;
   std::optional<std::string> data_directory;
+  bool named = false;  // `name` was written in the file (else it is node<position>)
+  // A node slot a reload emptied (conf/backend_slots.hpp): kept so node indexes stay stable;
+  // it is never probed nor routed to. A loaded file never has one.
+  bool removed = false;
 
   friend bool operator==(const BackendConfig&, const BackendConfig&) = default;
 };
@@ -206,6 +210,8 @@ struct Config {
   FailoverConfig failover;
   AdminConfig admin;
   TlsConfig tls;
+  // As loaded: the file's order. As applied (after a reload that added or removed backends):
+  // node slots, the index of each node for its life (conf/backend_slots.hpp).
   std::vector<BackendConfig> backends;
 
   friend bool operator==(const Config&, const Config&) = default;

@@ -1,18 +1,14 @@
 // Reload diffs (see config_diff.hpp).
 #include "conf/config_diff.hpp"
 
+#include "conf/backend_slots.hpp"
+
 namespace pgr::conf {
 
 namespace {
 
-bool same_backend_set(const Config& a, const Config& b) {
-  if (a.backends.size() != b.backends.size()) return false;
-  for (std::size_t i = 0; i < a.backends.size(); ++i) {
-    const auto& x = a.backends[i];
-    const auto& y = b.backends[i];
-    if (x.name != y.name || x.host != y.host || x.port != y.port) return false;
-  }
-  return true;
+std::string slot_label(const BackendConfig& b, std::size_t index) {
+  return b.name + " (node " + std::to_string(index) + ", " + b.host + ":" + std::to_string(b.port) + ")";
 }
 
 }  // namespace
@@ -45,13 +41,16 @@ ConfigDiff diff_configs(const Config& a, const Config& b) {
   check(d.restart, a.admin.admin_socket != b.admin.admin_socket, "admin.admin_socket");
   check(d.live, a.admin.pcp_users != b.admin.pcp_users || a.admin.pcp_users_file != b.admin.pcp_users_file,
         "admin.pcp_users_file");
-  if (!same_backend_set(a, b)) {
-    d.restart.emplace_back("backends");
-  } else {
-    for (std::size_t i = 0; i < a.backends.size(); ++i) {
-      const std::string prefix = "backends[" + std::to_string(i) + "].";
-      if (a.backends[i].weight != b.backends[i].weight) d.live.push_back(prefix + "weight");
-      if (a.backends[i].data_directory != b.backends[i].data_directory) d.live.push_back(prefix + "data_directory");
+  const SlotPlan plan = assign_backend_slots(a.backends, b.backends);
+  d.errors = plan.errors;
+  for (const auto i : plan.added) d.live.push_back("backends: added " + slot_label(plan.slots[i], i));
+  for (const auto i : plan.removed) d.live.push_back("backends: removed " + slot_label(plan.slots[i], i));
+  for (const auto i : plan.changed) {
+    const std::string prefix = "backends[" + std::to_string(i) + "].";
+    if (a.backends[i].weight != plan.slots[i].weight) d.live.push_back(prefix + "weight");
+    if (a.backends[i].data_directory != plan.slots[i].data_directory) d.live.push_back(prefix + "data_directory");
+    if (a.backends[i].name != plan.slots[i].name || a.backends[i].named != plan.slots[i].named) {
+      d.live.push_back(prefix + "name");
     }
   }
   return d;
@@ -67,7 +66,7 @@ Config live_part(const Config& applied, const Config& loaded) {
   out.admin.pcp_socket_dir = applied.admin.pcp_socket_dir;
   out.admin.http_listen = applied.admin.http_listen;
   out.admin.admin_socket = applied.admin.admin_socket;
-  if (!same_backend_set(applied, loaded)) out.backends = applied.backends;
+  out.backends = assign_backend_slots(applied.backends, loaded.backends).slots;
   return out;
 }
 

@@ -381,7 +381,10 @@ const std::array k_keys{
   KeyDef{Section::backends, "name", KeyType::string, "", false,
     "Unique name: 1 to 63 characters from A-Z a-z 0-9 _ . - (in logs, metrics and admin "
     "output). Default: node0, node1, ... by position.",
-    [](const Field& f, Config& c) { store(detail::read_backend_name(f), c.backends.back().name); }},
+    [](const Field& f, Config& c) {
+      store(detail::read_backend_name(f), c.backends.back().name);
+      c.backends.back().named = true;
+    }},
   KeyDef{Section::backends, "host", KeyType::string, "", true,
     "Host name or address of the PostgreSQL server. Required; host:port must be unique.",
     [](const Field& f, Config& c) {

@@ -133,7 +133,8 @@ health::PgSessionParams Coordinator::State::replication_params(std::size_t index
 std::optional<std::size_t> Coordinator::State::node_at(const std::string& host,
                                                        std::uint16_t port) const {
   for (std::size_t i = 0; i < config->backends.size(); ++i) {
-    if (config->backends[i].host == host && config->backends[i].port == port) return i;
+    const auto& b = config->backends[i];
+    if (!b.removed && b.host == host && b.port == port) return i;
   }
   return std::nullopt;
 }
@@ -181,6 +182,7 @@ void Coordinator::State::write_state_file() {
   if (timeline != 0) st.timeline = timeline;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const auto& b = config->backends[i];
+    if (b.removed) continue;
     st.nodes.push_back({b.name, b.host, b.port, nodes[i].state, nodes[i].reason, nodes[i].since});
   }
   if (auto error = failover::write_state_file_atomically(*path, failover::serialize_state(st))) {
@@ -310,7 +312,7 @@ void Coordinator::State::observe(const health::ClusterView& raw) {
 
 void Coordinator::State::search(const health::ClusterView& raw) {
   for (const auto& node : raw.nodes) {
-    if (node.last_probe == std::chrono::system_clock::time_point{}) return;  // not all probed
+    if (!node.removed && node.last_probe == std::chrono::system_clock::time_point{}) return;  // not all probed
   }
   const auto now = steady_clock::now();
   if (search_started == steady_clock::time_point{}) search_started = now;

@@ -86,6 +86,8 @@ struct Coordinator::State {
   asio::awaitable<failover::Event> probe_standby(const failover::Action& action);
   asio::awaitable<failover::Event> wait_for_streaming(const failover::Action& action);
   asio::awaitable<std::string> repoint(std::size_t node, std::size_t target);  // "" = ok
+  asio::awaitable<std::string> stop_wal_receiver(std::size_t node);  // "" = ok
+  asio::awaitable<void> restore_wal_receivers();
   asio::awaitable<std::optional<std::string>> timeline_history(std::size_t node,
                                                                std::uint32_t timeline,
                                                                std::string& error);
@@ -116,6 +118,10 @@ struct Coordinator::State {
   bool search_waiting_logged = false;
   std::optional<failover::FailoverPlan> plan;  // the running failover, if any
   std::optional<std::size_t> plan_new_primary;
+  // Builtin failover first stops every standby's WAL receiver (primary_conninfo = ''): a hung
+  // primary that wakes up must not stream WAL its standbys would then have to rewind. The
+  // setting each had, by node, to repoint from (or to restore when no node was promoted).
+  std::vector<std::optional<std::string>> detached_conninfo;
   std::uint32_t plan_new_timeline = 0;
   steady_clock::time_point failover_started{};
   asio::cancellation_signal cancel;

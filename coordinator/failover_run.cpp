@@ -109,6 +109,22 @@ asio::awaitable<void> Coordinator::State::run_failover(std::shared_ptr<State> se
     in.nodes.push_back(std::move(p));
   }
   const auto n_timeline = [&raw](std::size_t i) { return raw.nodes[i].timeline; };
+  s.detached_conninfo.assign(in.nodes.size(), std::nullopt);
+  if (s.settings().mode == failover::FailoverMode::builtin) {
+    // A primary that hangs (SIGSTOP, a stalled disk, a cut network) may wake up with commits
+    // in flight and stream them: a standby still attached to it would go past the new
+    // timeline's switch point and need pg_rewind. Cut every standby off first, then read
+    // positions that can no longer move.
+    for (std::size_t i = 0; i < in.nodes.size(); ++i) {
+      if (!in.nodes[i].up || !in.nodes[i].standby) continue;
+      const std::string error = co_await s.stop_wal_receiver(i);
+      if (s.stopped) co_return;
+      if (!error.empty()) {
+        pgr::log::warn("failover: ", s.label(i), ": could not stop its WAL receiver (", error,
+                       "); its position may still move");
+      }
+    }
+  }
   // Freeze positions: the last periodic probe may be a period old, and the standby that has
   // received the most must win (every other one can then follow it without a rewind).
   for (std::size_t i = 0; i < in.nodes.size(); ++i) {
@@ -178,6 +194,7 @@ asio::awaitable<void> Coordinator::State::run_failover(std::shared_ptr<State> se
       }
     }
   }
+  if (!outcome.new_primary) co_await s.restore_wal_receivers();
   s.record_failover(outcome);
   for (const auto& step : s.plan->steps()) {
     const auto step_ms =
@@ -340,9 +357,13 @@ asio::awaitable<std::string> Coordinator::State::repoint(std::size_t node, std::
   const auto old = co_await session.query(
       "SELECT pg_catalog.current_setting('primary_conninfo')", timeout);
   if (!old.ok) co_return "reading primary_conninfo: " + old.error;
+  std::string base = old.first_value().value_or("");
+  if (base.empty() && node < detached_conninfo.size() && detached_conninfo[node]) {
+    base = *detached_conninfo[node];  // cut off at the start of this failover
+  }
   const auto& t = config->backends[target];
   const std::string conninfo = failover::repoint_conninfo(
-      old.first_value().value_or(""), t.host, t.port,
+      base, t.host, t.port,
       {params.user, params.password, config->backends[node].name});
   const auto set = co_await session.query(
       "ALTER SYSTEM SET primary_conninfo = " + failover::sql_literal(conninfo), timeout);
@@ -367,6 +388,56 @@ asio::awaitable<Event> Coordinator::State::wait_for_streaming(const Action& acti
     }
     if (steady_clock::now() >= action.deadline) co_return Event::deadline_passed();
     if (!co_await sleep_for(milliseconds(200))) co_return Event::deadline_passed();
+  }
+}
+
+asio::awaitable<std::string> Coordinator::State::stop_wal_receiver(std::size_t node) {
+  const auto started = steady_clock::now();
+  health::PgSession session(executor, admin_params(node));
+  const auto timeout = std::max(config->health_check.timeout, milliseconds(5000));
+  const auto old = co_await session.query(
+      "SELECT pg_catalog.current_setting('primary_conninfo')", timeout);
+  if (!old.ok) co_return "reading primary_conninfo: " + old.error;
+  const std::string conninfo = old.first_value().value_or("");
+  if (conninfo.empty()) co_return std::string();  // streams from nowhere already
+  const auto set = co_await session.query("ALTER SYSTEM SET primary_conninfo = ''", timeout);
+  if (!set.ok) co_return "ALTER SYSTEM SET primary_conninfo: " + set.error;
+  detached_conninfo[node] = conninfo;
+  const auto reload = co_await session.query("SELECT pg_catalog.pg_reload_conf()", timeout);
+  if (!reload.ok) co_return "pg_reload_conf(): " + reload.error;
+  // The startup process stops the receiver when it next waits for WAL, which it does at once
+  // when the primary sends nothing; a standby busy replaying a backlog takes longer.
+  const auto deadline =
+      steady_clock::now() + std::max(config->health_check.timeout, milliseconds(2000));
+  while (true) {
+    const auto r = co_await session.query(
+        "SELECT count(*) FROM pg_catalog.pg_stat_wal_receiver", timeout);
+    if (r.ok && r.first_value() == "0") break;
+    if (stopped || steady_clock::now() >= deadline) {
+      co_return r.ok ? "the WAL receiver is still running" : "pg_stat_wal_receiver: " + r.error;
+    }
+    if (!co_await sleep_for(milliseconds(50))) co_return "stopping";
+  }
+  pgr::log::info("failover: ", label(node), ": WAL receiver stopped in ", ms_since(started),
+                 " ms");
+  co_return std::string();
+}
+
+asio::awaitable<void> Coordinator::State::restore_wal_receivers() {
+  for (std::size_t i = 0; i < detached_conninfo.size(); ++i) {
+    if (!detached_conninfo[i] || stopped) continue;
+    health::PgSession session(executor, admin_params(i));
+    const auto timeout = std::max(config->health_check.timeout, milliseconds(5000));
+    auto r = co_await session.query(
+        "ALTER SYSTEM SET primary_conninfo = " + failover::sql_literal(*detached_conninfo[i]),
+        timeout);
+    if (r.ok) r = co_await session.query("SELECT pg_catalog.pg_reload_conf()", timeout);
+    if (r.ok) {
+      pgr::log::info("failover: ", label(i), ": primary_conninfo restored (no node promoted)");
+    } else {
+      pgr::log::error("failover: ", label(i), ": could not restore primary_conninfo (",
+                      r.error, "); it streams from nowhere until repointed");
+    }
   }
 }
 

@@ -31,6 +31,7 @@ bool answers(const health::NodeView& node) {
 Result Coordinator::detach(std::size_t index) {
   State& s = *state_;
   if (index >= s.nodes.size()) return {false, "no such node"};
+  if (s.config->backends[index].removed) return {false, s.label(index) + " was removed from the configuration"};
   if (s.phase == Phase::failing_over) return {false, "a failover is running; try again when it is over"};
   if (s.primary == index) {
     return {false, s.label(index) + " is the primary: promote another node (with a switchover) to take it out"};
@@ -43,6 +44,7 @@ Result Coordinator::detach(std::size_t index) {
 Result Coordinator::attach(std::size_t index) {
   State& s = *state_;
   if (index >= s.nodes.size()) return {false, "no such node"};
+  if (s.config->backends[index].removed) return {false, s.label(index) + " was removed from the configuration"};
   if (s.phase == Phase::failing_over) return {false, "a failover is running; try again when it is over"};
   const AttachState before = s.nodes[index].state;
   if (before == AttachState::attached) return {true, s.label(index) + " is already attached"};
@@ -68,6 +70,7 @@ void Coordinator::promote(std::size_t index, bool switchover, Done done) {
   State& s = *state_;
   const auto refuse = [&](std::string why) { done(Result{false, std::move(why)}); };
   if (index >= s.nodes.size()) return refuse("no such node");
+  if (s.config->backends[index].removed) return refuse(s.label(index) + " was removed from the configuration");
   if (s.stopped) return refuse("pgrouter is stopping");
   if (s.phase == Phase::failing_over) return refuse("a failover is running; try again when it is over");
   if (s.primary == index) return refuse(s.label(index) + " is already the primary");
@@ -93,7 +96,27 @@ void Coordinator::promote(std::size_t index, bool switchover, Done done) {
                  }));
 }
 
-void Coordinator::set_config(std::shared_ptr<const conf::Config> config) { state_->config = std::move(config); }
+void Coordinator::set_config(std::shared_ptr<const conf::Config> config) {
+  State& s = *state_;
+  const std::size_t before = s.nodes.size();
+  s.config = std::move(config);
+  const auto& backends = s.config->backends;
+  if (backends.size() > s.nodes.size()) s.nodes.resize(backends.size());
+  bool changed = s.nodes.size() != before;
+  for (std::size_t i = 0; i < before && i < backends.size(); ++i) {
+    // A removed slot forgets what failover recorded of its node; a node that comes back to
+    // it is judged afresh.
+    if (backends[i].removed && s.nodes[i].state != AttachState::attached) {
+      s.nodes[i] = NodeRecord{};
+      changed = true;
+    }
+    if (backends[i].removed && s.dead_primary == i) s.dead_primary.reset();
+  }
+  if (changed) {
+    s.write_state_file();
+    s.publish_overlay();
+  }
+}
 
 Coordinator::Stats Coordinator::stats() const {
   return {state_->failovers, state_->phase == Phase::failing_over, state_->recent_failovers};

@@ -27,6 +27,12 @@ NodeView view_of(std::size_t index, const conf::BackendConfig& backend,
   view.status = node.status;
   view.last_error = node.last_error;
   view.last_probe = node.last_probe;
+  if (backend.removed) {
+    view.removed = true;
+    view.status = NodeStatus::down;
+    view.last_error = "removed from the configuration";
+    return view;
+  }
   if (const auto& probe = node.last_ok) {
     view.role = probe->in_recovery ? NodeRole::standby : NodeRole::primary;
     view.system_identifier = probe->system_identifier;
@@ -165,7 +171,8 @@ bool differs_for_workers(const ClusterView& before, const ClusterView& after) {
     const NodeView& a = before.nodes[i];
     const NodeView& b = after.nodes[i];
     if (a.role != b.role || a.status != b.status || a.timeline != b.timeline ||
-        a.system_identifier != b.system_identifier || a.weight != b.weight || a.held_out != b.held_out) {
+        a.system_identifier != b.system_identifier || a.weight != b.weight || a.held_out != b.held_out ||
+        a.removed != b.removed) {
       return true;
     }
   }

@@ -55,6 +55,7 @@ struct PrimaryChoice {
                                            std::optional<std::size_t> previous_primary);
 
 // Generation 0, every backend present, down, role unknown: the view before any probe.
+// A removed slot (conf::BackendConfig::removed) is always published down and `removed`.
 [[nodiscard]] ClusterView initial_cluster_view(std::span<const conf::BackendConfig> backends);
 
 // Role, identity, timeline and LSNs come from each node's last successful probe (kept while it
@@ -82,7 +83,7 @@ struct ViewOverlay {
 void apply_overlay(ClusterView& view, const ViewOverlay& overlay);
 
 // True when a worker would act differently: the primary, or any node's role, status,
-// timeline, system identifier, weight or held-out reason changed. LSNs and errors alone do not count.
+// timeline, system identifier, weight, held-out reason or removal changed, or the node count. LSNs and errors alone do not count.
 [[nodiscard]] bool differs_for_workers(const ClusterView& before, const ClusterView& after);
 
 }  // namespace pgr::health

@@ -54,6 +54,9 @@ struct NodeView {
   // "diverged: ...", "following: ..."); "" when it may serve. A held-out node is published
   // with status down, so routing needs no other test.
   std::string held_out;
+  // A node slot a reload emptied (conf/backend_slots.hpp): published down, never probed, never
+  // routed to; its index is not reused by another node. Admin output leaves it out.
+  bool removed = false;
   std::chrono::system_clock::time_point last_probe{};
 };
 

@@ -73,6 +73,7 @@ struct HealthChecker::State {
   // frame and shares the checker's state, so it outlives a destroyed HealthChecker safely: it
   // checks `stopped` after every await and then ends without touching anything else.
   static asio::awaitable<void> probe_loop(std::shared_ptr<State> state, std::size_t index);
+  static void spawn_probe_loop(const std::shared_ptr<State>& state, std::size_t index);
 
   asio::any_io_executor executor;
   std::vector<conf::BackendConfig> backends;
@@ -241,7 +242,15 @@ asio::awaitable<void> HealthChecker::State::probe_loop(std::shared_ptr<State> st
   std::uint64_t generation = state->config_generation;
   Node& node = *state->nodes[index];
   while (!state->stopped) {
-    if (generation != state->config_generation) {  // reloaded: probe with the new settings
+    if (state->backends[index].removed) {
+      // A reload removed this slot: no connection, no probes, until a reload brings it back
+      // (reconfigure() wakes the loop).
+      probe.reset();
+      node.wake.expires_at(steady_clock::time_point::max());
+      (void)co_await node.wake.async_wait(use_tuple);
+      continue;
+    }
+    if (!probe || generation != state->config_generation) {  // reloaded: probe with the new settings
       probe = std::make_unique<NodeProbe>(state->executor, state->backends[index], state->config);
       generation = state->config_generation;
     }
@@ -253,6 +262,7 @@ asio::awaitable<void> HealthChecker::State::probe_loop(std::shared_ptr<State> st
     ProbeResult result = co_await probe->probe();  // bounded by config.timeout
     node.probing = false;
     if (state->stopped) co_return;
+    if (state->backends[index].removed) continue;  // removed while the probe ran
     const bool ok = result.ok;
     state->on_probe_result(index, std::move(result), sent_at);
     if (state->probe_observer) {
@@ -280,24 +290,26 @@ HealthChecker::~HealthChecker() { stop(); }
 void HealthChecker::start() {
   if (state_->started || state_->stopped) return;
   state_->started = true;
-  for (std::size_t i = 0; i < state_->nodes.size(); ++i) {
-    auto& node = *state_->nodes[i];
-    const std::string label = node_label(state_->backends[i]);
-    asio::co_spawn(
-        state_->executor, State::probe_loop(state_, i),
-        asio::bind_cancellation_slot(node.stop_signal.slot(), [label](std::exception_ptr error) {
-          // Cancellation at stop() may surface as operation_aborted; anything else is a bug.
-          if (!error) return;
-          try {
-            std::rethrow_exception(error);
-          } catch (const boost::system::system_error& e) {
-            if (e.code() == asio::error::operation_aborted) return;
-            pgr::log::error("health: probe loop of ", label, " ended: ", e.what());
-          } catch (const std::exception& e) {
-            pgr::log::error("health: probe loop of ", label, " ended: ", e.what());
-          }
-        }));
-  }
+  for (std::size_t i = 0; i < state_->nodes.size(); ++i) State::spawn_probe_loop(state_, i);
+}
+
+void HealthChecker::State::spawn_probe_loop(const std::shared_ptr<State>& state, std::size_t i) {
+  auto& node = *state->nodes[i];
+  const std::string label = node_label(state->backends[i]);
+  asio::co_spawn(
+      state->executor, State::probe_loop(state, i),
+      asio::bind_cancellation_slot(node.stop_signal.slot(), [label](std::exception_ptr error) {
+        // Cancellation at stop() may surface as operation_aborted; anything else is a bug.
+        if (!error) return;
+        try {
+          std::rethrow_exception(error);
+        } catch (const boost::system::system_error& e) {
+          if (e.code() == asio::error::operation_aborted) return;
+          pgr::log::error("health: probe loop of ", label, " ended: ", e.what());
+        } catch (const std::exception& e) {
+          pgr::log::error("health: probe loop of ", label, " ended: ", e.what());
+        }
+      }));
 }
 
 void HealthChecker::stop() {
@@ -314,16 +326,39 @@ void HealthChecker::set_observer(observe_fn observe) { state_->observe = std::mo
 void HealthChecker::set_probe_observer(probe_fn observe) { state_->probe_observer = std::move(observe); }
 
 void HealthChecker::reconfigure(std::vector<conf::BackendConfig> backends, conf::HealthCheckConfig config) {
-  if (state_->stopped || backends.size() != state_->backends.size()) return;
-  state_->backends = std::move(backends);
-  state_->config = std::move(config);
-  ++state_->config_generation;
-  const NodeStateSettings settings{state_->config.period, state_->config.retry_delay, state_->config.max_retries};
-  for (auto& node : state_->nodes) {
-    node->machine.set_settings(settings);
-    if (!node->probing) node->wake.cancel();  // re-read the schedule
+  auto& s = *state_;
+  if (s.stopped || backends.size() < s.backends.size()) return;  // slots never shrink
+  const NodeStateSettings settings{config.period, config.retry_delay, config.max_retries};
+  // A slot that starts or stops serving (or changes address) starts over: no state carried.
+  std::vector<bool> fresh(backends.size(), true);
+  for (std::size_t i = 0; i < s.backends.size(); ++i) {
+    const auto& a = s.backends[i];
+    const auto& b = backends[i];
+    fresh[i] = a.removed != b.removed || a.host != b.host || a.port != b.port;
+    if (fresh[i]) pgr::log::info(node_label(b), b.removed ? ": removed from the configuration; no more probes"
+                                                          : ": added to the configuration; probing");
   }
-  state_->rebuild_and_publish(false);
+  for (std::size_t i = s.backends.size(); i < backends.size(); ++i) {
+    pgr::log::info(node_label(backends[i]), ": added to the configuration (node ", i, "); probing");
+  }
+  s.backends = std::move(backends);
+  s.config = std::move(config);
+  ++s.config_generation;
+  for (std::size_t i = 0; i < s.nodes.size(); ++i) {
+    auto& node = *s.nodes[i];
+    node.machine.set_settings(settings);
+    if (fresh[i]) {
+      node.machine = NodeState(settings);
+      node.seen = NodeObservation{};
+      if (s.lag_primary == i) s.lag_primary.reset();
+    }
+    if (!node.probing) node.wake.cancel();  // re-read the schedule
+  }
+  for (std::size_t i = s.nodes.size(); i < s.backends.size(); ++i) {
+    s.nodes.push_back(std::make_unique<State::Node>(s.executor, settings));
+    if (s.started) State::spawn_probe_loop(state_, i);
+  }
+  s.rebuild_and_publish(false);
 }
 
 void HealthChecker::set_overlay(ViewOverlay overlay) {
@@ -332,7 +367,7 @@ void HealthChecker::set_overlay(ViewOverlay overlay) {
 }
 
 void HealthChecker::report_backend_failure(std::size_t node_index, std::string reason) {
-  if (state_->stopped || node_index >= state_->nodes.size()) return;
+  if (state_->stopped || node_index >= state_->nodes.size() || state_->backends[node_index].removed) return;
   auto& node = *state_->nodes[node_index];
   const auto before = node.machine.next_probe();
   const auto now = steady_clock::now();

@@ -51,9 +51,11 @@ class HealthChecker {
   // Installs the observer (before start()).
   void set_observer(observe_fn observe);
   void set_probe_observer(probe_fn observe);
-  // A reload with the same backends (names and addresses): new weights and data directories,
-  // new health_check settings. Probes in flight finish with the old settings; the next ones
-  // use the new (a changed user, password or database reconnects). Main thread only.
+  // A reload: new weights and data directories, new health_check settings, and node slots
+  // added or removed (conf/backend_slots.hpp; `backends` never has fewer slots than before).
+  // Probes in flight finish with the old settings; the next ones use the new (a changed user,
+  // password or database reconnects). An added slot is probed at once, from a fresh state; a
+  // removed one stops being probed and is published down and `removed`. Main thread only.
   void reconfigure(std::vector<conf::BackendConfig> backends, conf::HealthCheckConfig config);
   // Replaces the overlay (cluster_builder.hpp) and republishes at once when that changes
   // what workers see. Main thread only.

@@ -1,6 +1,8 @@
 // The operator's side of main (see admin_hub.hpp).
 #include "proxy/admin_hub.hpp"
 
+#include <algorithm>
+
 #include "conf/config_diff.hpp"
 #include "pgrouter_version.hpp"
 #include "support/log.hpp"
@@ -102,9 +104,10 @@ admin::ClusterSnapshot AdminHub::snapshot() const {
   const auto view = health_.current();
   std::vector<admin::NodeTraffic> traffic;
   std::vector<admin::ProbeStats> probes;
-  for (const auto& c : shared_.route_counters) {
+  for (std::size_t i = 0; i < view->nodes.size() && i < shared_.route_counters.size(); ++i) {
+    const auto& c = shared_.route_counters[i];
     traffic.push_back({c.reads.load(std::memory_order_relaxed), c.writes.load(std::memory_order_relaxed),
-                       c.others.load(std::memory_order_relaxed)});
+                       c.others.load(std::memory_order_relaxed), c.links.load(std::memory_order_relaxed)});
     probes.push_back(c.probe_stats());
   }
   admin::ClusterSnapshot s;
@@ -113,6 +116,7 @@ admin::ClusterSnapshot AdminHub::snapshot() const {
   s.nodes = admin::snapshot_nodes(*view, traffic, probes);
   s.clients = shared_.client_connections.load(std::memory_order_relaxed);
   s.clients_accepted = shared_.clients_accepted.load(std::memory_order_relaxed);
+  for (const auto& counters : shared_.worker_counters) add_worker_traffic(*counters, s.traffic);
   const auto stats = coordinator_.stats();
   s.failovers = stats.failovers;
   s.failover_running = stats.running;
@@ -142,6 +146,25 @@ admin::OpResult AdminHub::reload() {
     tls = std::move(built.contexts);
   }
   const auto diff = conf::diff_configs(*applied, *loaded.config);
+  auto refused = diff.errors;
+  const auto slots = conf::live_part(*applied, *loaded.config).backends;
+  const auto view = health_.current();
+  for (std::size_t i = 0; i < applied->backends.size(); ++i) {
+    if (!applied->backends[i].removed && slots[i].removed && view->primary == i) {
+      refused.push_back("backends: " + applied->backends[i].name +
+                        " is the primary and cannot be removed (promote another node first)");
+    }
+  }
+  const bool nodes_change = slots.size() != applied->backends.size() ||
+                            !std::equal(slots.begin(), slots.end(), applied->backends.begin(),
+                                        [](const auto& a, const auto& b) { return a.removed == b.removed; });
+  if (nodes_change && coordinator_.stats().running) {
+    refused.emplace_back("backends: a failover is running; reload again when it is over");
+  }
+  if (!refused.empty()) {
+    log::error("reload: ", applied->source_path, " rejected, the applied configuration stays: ", joined(refused));
+    return {false, "configuration not reloaded; the applied one stays: " + joined(refused)};
+  }
   if (diff.live.empty() && diff.restart.empty()) {
     log::info("reload: ", applied->source_path, ": nothing changed");
     return {true, "reloaded: nothing changed"};
@@ -178,6 +201,7 @@ std::vector<std::array<std::string, 3>> AdminHub::settings() const {
   out.push_back({"http_listen", address(c.admin.http_listen), "HTTP endpoints"});
   for (std::size_t i = 0; i < c.backends.size(); ++i) {
     const auto& b = c.backends[i];
+    if (b.removed) continue;
     const auto n = std::to_string(i);
     out.push_back({"backend_hostname" + n, b.host, "backend #" + n + " hostname"});
     out.push_back({"backend_port" + n, std::to_string(b.port), "backend #" + n + " port number"});

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -87,6 +88,20 @@ struct BackendLink {
 
   BackendLink(Transport s, const protocol::FrameScanner::Options& options)
       : socket(std::move(s)), scanner(options) {}
+  BackendLink(const BackendLink&) = delete;
+  BackendLink& operator=(const BackendLink&) = delete;
+  ~BackendLink() { count_closed(); }
+
+  // The node's open-link gauge (NodeRouteCounters::links) counts this link until it closes.
+  void count_open(std::atomic<std::int64_t>& gauge) {
+    count_closed();
+    gauge.fetch_add(1, std::memory_order_relaxed);
+    open_gauge_ = &gauge;
+  }
+  void count_closed() {
+    if (open_gauge_ != nullptr) open_gauge_->fetch_sub(1, std::memory_order_relaxed);
+    open_gauge_ = nullptr;
+  }
 
   std::size_t visible_outstanding() const {
     std::size_t n = 0;
@@ -94,6 +109,9 @@ struct BackendLink {
     return n;
   }
   std::size_t pending_out() const { return out.size() - out_begin; }
+
+ private:
+  std::atomic<std::int64_t>* open_gauge_ = nullptr;
 };
 
 }  // namespace pgr::proxy

@@ -301,4 +301,36 @@ awaitable<std::variant<BackendLogin, SessionError>> login_to_backend(
   co_return std::move(std::get<SessionError>(result));
 }
 
+namespace {
+
+awaitable<std::string> send_cancel_unbounded(const BackendEndpoint& endpoint,
+                                             protocol::CancelRequest key) {
+  auto connected = co_await connect_to_backend(endpoint);
+  if (auto* err = std::get_if<SessionError>(&connected)) co_return err->message;
+  auto& socket = std::get<tcp::socket>(connected);
+  protocol::byte_buffer out;
+  protocol::write_cancel_request(out, key);
+  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), nothrow_awaitable);
+  (void)n;
+  if (ec) co_return ec.message();
+  // The server closes the connection once it has read the request.
+  std::uint8_t drain = 0;
+  co_await socket.async_read_some(asio::buffer(&drain, 1), nothrow_awaitable);
+  co_return std::string();
+}
+
+}  // namespace
+
+awaitable<std::string> send_cancel_request(const BackendEndpoint& endpoint,
+                                           const protocol::CancelRequest& key,
+                                           std::chrono::milliseconds timeout) {
+  asio::steady_timer deadline(co_await asio::this_coro::executor, timeout);
+  auto result = co_await (send_cancel_unbounded(endpoint, key) ||
+                          deadline.async_wait(nothrow_awaitable));
+  if (std::holds_alternative<timer_fired>(result)) {
+    co_return "timed out after " + std::to_string(timeout.count()) + " ms";
+  }
+  co_return std::move(std::get<std::string>(result));
+}
+
 }  // namespace pgr::proxy

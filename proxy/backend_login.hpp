@@ -39,6 +39,12 @@ struct BackendLogin {
 // Unbounded: callers race it with their own deadline.
 awaitable<std::variant<tcp::socket, SessionError>> connect_to_backend(const BackendEndpoint& endpoint);
 
+// Sends a CancelRequest for the backend process `key` names, within `timeout`; "" when it
+// went out, else why not. The server acts on it and closes; a stale key is ignored there.
+awaitable<std::string> send_cancel_request(const BackendEndpoint& endpoint,
+                                           const protocol::CancelRequest& key,
+                                           std::chrono::milliseconds timeout);
+
 using StartupParameters = std::vector<std::pair<std::string, std::string>>;
 
 // [tls] server_mode and the contexts of the moment, for one login.

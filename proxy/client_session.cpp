@@ -86,6 +86,7 @@ void ClientSession::on_view_changed() {
 awaitable<void> ClientSession::send_fatal(const SessionError& error) {
   protocol::byte_buffer out;
   write_fatal(out, error);
+  worker_.counters().count_error(error.sqlstate);
   co_await asio::async_write(client_, asio::buffer(out), nothrow_awaitable);
 }
 
@@ -96,12 +97,14 @@ awaitable<void> ClientSession::run() {
   if (worker_.shared().client_connections.fetch_add(1, std::memory_order_relaxed) >=
       config.proxy.max_client_connections) {
     log::warn(tag_, ": rejected, max_client_connections (", config.proxy.max_client_connections, ") reached");
+    worker_.counters().count_rejection(RejectReason::max_connections);
     co_await send_fatal(SessionError::make(sqlstate::too_many_connections, "sorry, too many clients already"));
     co_return;
   }
   pending_login_ = worker_.shared().limits.begin_login(config.proxy.max_pending_logins);
   if (!pending_login_) {
     log::warn(tag_, ": rejected, max_pending_logins (", config.proxy.max_pending_logins, ") reached");
+    worker_.counters().count_rejection(RejectReason::max_connections);
     co_await send_fatal(SessionError::make(sqlstate::too_many_connections,
                                            "sorry, too many clients are logging in already"));
     co_return;
@@ -119,12 +122,14 @@ awaitable<void> ClientSession::run() {
 
   if (std::holds_alternative<timer_fired>(phase)) {
     log::info(tag_, ": closed, not logged in within client_login_timeout");
+    worker_.counters().count_rejection(RejectReason::login_timeout);
     co_await send_fatal(SessionError::make(sqlstate::connection_failure, "canceling authentication due to timeout"));
     co_return;
   }
   if (std::holds_alternative<Quiet>(phase)) co_return;
   if (auto* err = std::get_if<SessionError>(&phase)) {
     log::info(tag_, ": login failed: ", err->sqlstate, " ", err->message);
+    if (!shutting_down_) worker_.counters().count_rejection(login_failure_reason(err->sqlstate));
     if (!shutting_down_) co_await send_fatal(*err);
     co_return;
   }
@@ -136,11 +141,14 @@ awaitable<void> ClientSession::run() {
                                                    config.proxy.max_db_connections, refusal);
   if (!user_db_lease_) {
     log::warn(tag_, ": rejected, ", refusal);
+    worker_.counters().count_rejection(RejectReason::max_connections);
     co_await send_fatal(SessionError::make(sqlstate::too_many_connections, refusal));
     co_return;
   }
   if (auto err = co_await open_backend(credentials_)) {
     log::warn(tag_, ": backend login failed: ", err->sqlstate, " ", err->message);
+    worker_.counters().count_rejection(err->sqlstate.starts_with("28") ? RejectReason::auth_failed
+                                                                        : RejectReason::no_backend);
     co_await send_fatal(*err);
     co_return;
   }
@@ -266,19 +274,13 @@ awaitable<void> ClientSession::forward_cancel(const protocol::CancelRequest& req
   // A named endpoint, not a temporary inside the co_await: GCC 12 destroys such temporaries
   // wrongly across the suspension (ASan: bad-free).
   const BackendEndpoint endpoint{"cancel target", target->host, target->port};
-  auto connected = co_await connect_to_backend(endpoint);
-  if (auto* err = std::get_if<SessionError>(&connected)) {
-    log::warn(tag_, ": could not forward cancel request: ", err->message);
+  const auto timeout = worker_.shared().config->proxy.backend_connect_timeout;
+  const std::string error = co_await send_cancel_request(endpoint, target->backend_key, timeout);
+  if (!error.empty()) {
+    log::warn(tag_, ": could not forward cancel request: ", error);
     co_return;
   }
-  auto& socket = std::get<tcp::socket>(connected);
-  protocol::byte_buffer out;
-  protocol::write_cancel_request(out, target->backend_key);
-  co_await asio::async_write(socket, asio::buffer(out), nothrow_awaitable);
   log::info(tag_, ": cancel request forwarded to backend pid ", target->backend_key.process_id);
-  // The server closes the connection once it has read the request.
-  std::uint8_t drain = 0;
-  co_await socket.async_read_some(asio::buffer(&drain, 1), nothrow_awaitable);
 }
 
 awaitable<ClientSession::LoginResult> ClientSession::authenticate(const protocol::StartupMessage& startup) {

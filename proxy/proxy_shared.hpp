@@ -1,7 +1,8 @@
 // What all workers share: the applied config, the cancel registry and process-wide counters.
 // Thread rules: each Config is immutable, and a reload publishes a new one through the
 // ConfigSlot (an atomic pointer); registry is internally locked; counters are atomics
-// touched at session start and end only.
+// touched at session start and end only (per node: when a unit is routed and when a link
+// opens or closes); per-message counters are per worker (traffic_counters.hpp).
 #pragma once
 
 #include <atomic>
@@ -19,6 +20,7 @@
 #include "proxy/cancel_registry.hpp"
 #include "proxy/connection_limits.hpp"
 #include "proxy/tls_context.hpp"
+#include "proxy/traffic_counters.hpp"
 
 namespace pgr::proxy {
 
@@ -29,6 +31,7 @@ struct NodeRouteCounters {
   std::atomic<std::uint64_t> reads{0};
   std::atomic<std::uint64_t> writes{0};
   std::atomic<std::uint64_t> others{0};
+  std::atomic<std::int64_t> links{0};  // sessions' backend links open to the node now
 
   admin::ProbeStats probe_stats() const {
     const std::lock_guard lock(probes_mutex);
@@ -70,8 +73,11 @@ struct ProxyShared {
   // A session saw node `index` fail (connect refused, EOF, 57P01, 25006 on the primary).
   // Thread-safe: posts to main, which re-probes the node at once. Unset in unit tests.
   std::function<void(std::size_t index, std::string reason)> report_backend_failure;
-  // One per configured backend, sized before the workers start; relaxed atomics.
+  // One per node slot up to conf::k_max_node_slots, allocated before the workers start and
+  // never resized (a reload may add nodes while workers count); relaxed atomics.
   std::vector<NodeRouteCounters> route_counters;
+  // One per worker (index = Worker::index()), allocated before the workers start.
+  std::vector<std::unique_ptr<WorkerCounters>> worker_counters;
 };
 
 }  // namespace pgr::proxy

@@ -5,6 +5,7 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include "conf/backend_slots.hpp"
 #include "coordinator/coordinator.hpp"
 #include "proxy/admin_hub.hpp"
 #include "health/health_checker.hpp"
@@ -28,7 +29,7 @@ std::string random_secret() {
 Server::Server(std::shared_ptr<const conf::Config> config) {
   shared_.config.publish(std::move(config));
   shared_.mock_secret = random_secret();
-  shared_.route_counters = std::vector<NodeRouteCounters>(shared_.config->backends.size());
+  shared_.route_counters = std::vector<NodeRouteCounters>(conf::k_max_node_slots);
 }
 
 Server::~Server() = default;
@@ -43,6 +44,7 @@ int Server::run() {
   }
   shared_.tls.publish(std::move(tls.contexts));
   for (std::size_t i = 0; i < worker_count; ++i) {
+    shared_.worker_counters.push_back(std::make_unique<WorkerCounters>());
     workers_.push_back(std::make_unique<Worker>(i, shared_));
   }
 

@@ -97,14 +97,34 @@ SessionLoop::SessionLoop(Worker& worker, Transport& client, StreamBuffer& client
       random_(std::random_device{}()) {
   deliver_client_whole(client_scanner_);
   const auto& config = *worker_.shared().config;
-  links_.resize(config.backends.size());
-  excluded_.assign(config.backends.size(), false);
-  excluded_at_.resize(config.backends.size());
+  grow_nodes(std::max(config.backends.size(), worker_.view()->nodes.size()));
   write_functions_ = config.load_balance.write_functions;
   classifier_options_.write_functions = write_functions_;
 }
 
 SessionLoop::~SessionLoop() = default;
+
+void SessionLoop::on_view_changed() {
+  bool wake = any_visible_outstanding();
+  const auto& view = *worker_.view();
+  for (std::size_t i = 0; !wake && i < links_.size() && i < view.nodes.size(); ++i) {
+    wake = links_[i] && view.nodes[i].removed;
+  }
+  if (wake) waker_.wake();
+}
+
+void SessionLoop::grow_nodes(std::size_t nodes) {
+  if (nodes <= links_.size()) return;
+  links_.resize(nodes);
+  excluded_.resize(nodes, false);
+  excluded_at_.resize(nodes);
+  drain_until_.resize(nodes);
+}
+
+void SessionLoop::count_link_open(BackendLink& link) {
+  auto& counters = worker_.shared().route_counters;
+  if (link.node < counters.size()) link.count_open(counters[link.node].links);
+}
 
 void SessionLoop::shutdown() {
   shutting_down_ = true;
@@ -139,6 +159,8 @@ void SessionLoop::adopt(std::size_t node, BackendLogin login) {
   client_status_ = login.transaction_status;
   cancel_node_ = node;
   routing_.last_node = node;
+  grow_nodes(node + 1);
+  count_link_open(*link);
   links_[node] = std::move(link);
 }
 
@@ -194,6 +216,9 @@ awaitable<LoopOutcome> SessionLoop::run() {
       }
     }
     if (ended_) break;
+    // After the replies just read, idle links to removed nodes close now; a failed one has
+    // answers for the client: go round again to send them.
+    if (draining_ && drain_removed_links()) continue;
     arm_waits();
     if (wake_at_) {
       const auto at = *wake_at_;
@@ -209,11 +234,32 @@ awaitable<LoopOutcome> SessionLoop::run() {
   flush_client();
   client_.cancel(ec);
   for (auto& link : links_) {
-    if (link) link->socket.close(ec);
+    if (!link) continue;
+    // Work still in flight for a client that is gone: cancel it, or a long query runs on
+    // (PostgreSQL notices a closed client only when it next writes to it).
+    if (!link->groups.empty() && !link->eof) cancel_abandoned_work(*link);
+    link->socket.close(ec);
+    link->count_closed();
   }
   for (auto& link : retired_) link->socket.close(ec);
   while (waker_.outstanding() > 0) co_await waker_.wait();
   co_return outcome_;
+}
+
+void SessionLoop::cancel_abandoned_work(const BackendLink& link) {
+  const auto timeout = worker_.shared().config->proxy.backend_connect_timeout;
+  asio::co_spawn(
+      client_.get_executor(),
+      [endpoint = BackendEndpoint{link.name, link.host, link.port}, key = link.backend_key, timeout,
+       tag = identity_.tag]() -> awaitable<void> {
+        const std::string error = co_await send_cancel_request(endpoint, key, timeout);
+        if (error.empty()) {
+          log::debug(tag, ": cancelled the work left on ", endpoint.name, " (backend pid ", key.process_id, ")");
+        } else {
+          log::debug(tag, ": could not cancel the work left on ", endpoint.name, ": ", error);
+        }
+      },
+      asio::detached);
 }
 
 void SessionLoop::arm_waits() {
@@ -270,6 +316,7 @@ bool SessionLoop::flush_client() {
   }
   const auto left = client_out_.size() - client_out_begin_;
   stats_.backend_bytes += pending - left;
+  worker_.counters().add_to_client(pending - left);
   return before != client_out_begin_ + client_out_.size();
 }
 
@@ -282,6 +329,7 @@ bool SessionLoop::flush_link(BackendLink& link) {
     return true;
   }
   stats_.client_bytes += pending - link.pending_out();
+  worker_.counters().add_to_server(pending - link.pending_out());
   return pending != link.pending_out();
 }
 
@@ -289,6 +337,7 @@ void SessionLoop::note_view_change() {
   const auto& view = *worker_.view();
   if (view.generation == view_generation_) return;
   view_generation_ = view.generation;
+  grow_nodes(view.nodes.size());
   for (std::size_t i = 0; i < excluded_.size() && i < view.nodes.size(); ++i) {
     // A node excluded after a failure comes back once a probe newer than the failure saw it up.
     if (excluded_[i] && view.nodes[i].status == health::NodeStatus::up && view.nodes[i].last_probe > excluded_at_[i]) {
@@ -297,6 +346,13 @@ void SessionLoop::note_view_change() {
   }
   for (std::size_t i = 0; i < links_.size() && i < view.nodes.size(); ++i) {
     auto* link = links_[i].get();
+    if (link != nullptr && !link->groups.empty() && view.nodes[i].removed) {
+      // A node a reload removed is not failing: what runs there may finish (up to
+      // wait_timeout, see drain_removed_links), and its link then closes.
+      if (!drain_until_[i]) drain_until_[i] = std::chrono::steady_clock::now() + worker_.shared().config->failover.wait_timeout;
+      draining_ = true;
+      continue;
+    }
     if (link != nullptr && link->visible_outstanding() > 0 && view.nodes[i].status == health::NodeStatus::down) {
       // A hung or cut-off node (SIGSTOP, a network cut) never answers: once probes took it out
       // of service (and failover moved on), what is in flight there fails now.
@@ -308,15 +364,50 @@ void SessionLoop::note_view_change() {
     // An idle link to a node that went down or changed role (a promoted standby, a fenced
     // old primary) is closed quietly; the next unit opens a fresh one where the view says.
     if (node.status == health::NodeStatus::down || node.role != link->role_at_open) {
-      log::info(identity_.tag, ": closing idle link to ", link->name, " (node now ", health::to_string(node.role), ", ",
-                health::to_string(node.status), ")");
-      forget_node(routing_, i);
-      error_code ec;
-      link->socket.close(ec);
-      retired_.push_back(std::move(links_[i]));
-      if (copy_link_ == i) copy_link_.reset();
+      close_idle_link(i, node.removed ? std::string("node now removed from the configuration")
+                                      : "node now " + std::string(health::to_string(node.role)) + ", " +
+                                            std::string(health::to_string(node.status)));
     }
   }
+}
+
+void SessionLoop::close_idle_link(std::size_t node, std::string_view why) {
+  auto& link = links_[node];
+  log::info(identity_.tag, ": closing idle link to ", link->name, " (", why, ")");
+  forget_node(routing_, node);
+  error_code ec;
+  link->socket.close(ec);
+  link->count_closed();
+  retired_.push_back(std::move(link));
+  if (copy_link_ == node) copy_link_.reset();
+  drain_until_[node].reset();
+}
+
+// Links to nodes a reload removed while they had replies to come: closed once idle, failed if
+// still busy at their deadline (a hung server must not hold the session forever).
+bool SessionLoop::drain_removed_links() {
+  const auto& view = *worker_.view();
+  const auto now = std::chrono::steady_clock::now();
+  draining_ = false;
+  bool changed = false;
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    if (!drain_until_[i]) continue;
+    const auto* link = links_[i].get();
+    if (link == nullptr || i >= view.nodes.size() || !view.nodes[i].removed) {
+      drain_until_[i].reset();  // it failed meanwhile, or a reload brought the node back
+    } else if (link->groups.empty()) {
+      close_idle_link(i, "node now removed from the configuration");
+      changed = true;
+    } else if (now >= *drain_until_[i]) {
+      drain_until_[i].reset();
+      fail_link(i, "server " + link->name + " was removed from the configuration and did not answer within wait_timeout");
+      changed = true;
+    } else {
+      draining_ = true;
+      wake_at_ = wake_at_ ? std::min(*wake_at_, *drain_until_[i]) : *drain_until_[i];
+    }
+  }
+  return changed;
 }
 
 // ---- backend replies -----------------------------------------------------------------------
@@ -385,6 +476,7 @@ bool SessionLoop::process_link_input(BackendLink& link) {
           // decides; this asks main for one now.
           if (const auto& report = worker_.shared().report_backend_failure) report(node, "25006 from the primary");
         }
+        if (forward && fields) worker_.counters().count_error(fields->sqlstate);
         if (group != nullptr) {
           group->saw_error = true;
           if (!group->visible() && group->first_error.empty() && fields) {
@@ -520,6 +612,7 @@ void SessionLoop::fail_link(std::size_t node, std::string_view reason) {
       if (!group.visible()) continue;
       if (group.wrote && routing_.unconfirmed_writes > 0) --routing_.unconfirmed_writes;
       protocol::write_error_response(client_out_, error);
+      worker_.counters().count_error(error.sqlstate);
       if (group.sealed) {
         protocol::write_ready_for_query(client_out_, status);
         client_status_ = status;
@@ -534,6 +627,7 @@ void SessionLoop::fail_link(std::size_t node, std::string_view reason) {
   if (cancel_node_ == node) cancel_node_.reset();
   error_code ec;
   link.socket.close(ec);
+  link.count_closed();
   retired_.push_back(std::move(owned));
 }
 
@@ -641,6 +735,7 @@ SessionLoop::Gather SessionLoop::gather_facts(char first_type, UnitFacts& facts)
 }
 
 awaitable<BackendLink*> SessionLoop::ensure_link(std::size_t node) {
+  grow_nodes(node + 1);
   if (auto* link = link_for(node)) co_return link;
   const auto& config = *worker_.shared().config;
   const auto view = worker_.view();
@@ -671,6 +766,8 @@ awaitable<BackendLink*> SessionLoop::ensure_link(std::size_t node) {
   link->socket.non_blocking(true, ec);
   link->ready->readable = link->socket.is_tls();  // see run()
   log::debug(identity_.tag, ": opened a link to ", nv.name, " (backend pid ", ok.backend_key.process_id, ")");
+  count_link_open(*link);
+  grow_nodes(node + 1);  // the view may have grown during the login
   links_[node] = std::move(link);
   co_return links_[node].get();
 }
@@ -854,6 +951,7 @@ void SessionLoop::refuse_unit(std::string_view code, std::string message, std::s
   error.detail = std::move(detail);
   protocol::byte_buffer reply;
   protocol::write_error_response(reply, error);
+  worker_.counters().count_error(error.sqlstate);
   const char type = static_cast<char>(client_in_.unread()[0]);
   const bool simple = type == 'Q' || type == 'F';
   answer_locally(reply, simple);

@@ -79,10 +79,9 @@ class SessionLoop {
   awaitable<LoopOutcome> run();
   // pgrouter is stopping: the loop ends at its next wake-up.
   void shutdown();
-  // A new ClusterView: a session with units in flight looks at it at once.
-  void on_view_changed() {
-    if (any_visible_outstanding()) waker_.wake();
-  }
+  // A new ClusterView: a session with units in flight looks at it at once, and so does one
+  // holding a link to a node a reload removed (it closes that link once idle).
+  void on_view_changed();
 
  private:
   struct PendingUnit {
@@ -96,6 +95,7 @@ class SessionLoop {
   bool flush_client();
   bool flush_link(BackendLink& link);
   void arm_waits();
+  void cancel_abandoned_work(const BackendLink& link);
 
   // Backend replies.
   bool process_link_input(BackendLink& link);
@@ -119,6 +119,11 @@ class SessionLoop {
   bool answer_show(std::string_view sql);
   void answer_in_lost_transaction(char type, protocol::bytes_view body, const UnitFacts& facts);
   void note_view_change();
+  // Per-node vectors cover `nodes` (a reload may add nodes; they grow on this worker).
+  void grow_nodes(std::size_t nodes);
+  void count_link_open(BackendLink& link);
+  void close_idle_link(std::size_t node, std::string_view why);
+  [[nodiscard]] bool drain_removed_links();  // true when it closed or failed a link
   RoutingPolicy policy() const;
 
   BackendLink* link_for(std::size_t node) { return node < links_.size() ? links_[node].get() : nullptr; }
@@ -142,6 +147,10 @@ class SessionLoop {
   std::vector<std::unique_ptr<BackendLink>> retired_;  // closed, waits still out
   std::vector<bool> excluded_;                       // nodes that just failed this session
   std::vector<std::chrono::system_clock::time_point> excluded_at_;
+  // By node: a link to a node a reload removed, with replies still to come, closes once idle
+  // or fails at this deadline (now + wait_timeout when the removal was seen).
+  std::vector<std::optional<std::chrono::steady_clock::time_point>> drain_until_;
+  bool draining_ = false;
   std::uint64_t view_generation_ = 0;
 
   RoutingState routing_;

@@ -70,8 +70,11 @@ void pool_nodes(protocol::byte_buffer& out, const health::ClusterView& view,
             "load_balance_node", "replication_delay", "replication_state", "replication_sync_state",
             "last_status_change"});
   double total = 0;
-  for (const auto& node : view.nodes) total += node.weight;
+  std::size_t rows = 0;
+  for (const auto& node : view.nodes) total += node.removed ? 0 : node.weight;
   for (const auto& node : view.nodes) {
+    if (node.removed) continue;  // a slot a reload emptied
+    ++rows;
     const bool up = node.status != health::NodeStatus::down;
     const std::string role = view.primary == node.index ? "primary" : std::string(health::to_string(node.role));
     const std::string pg_role = up ? std::string(health::to_string(node.role)) : "unknown";
@@ -86,7 +89,7 @@ void pool_nodes(protocol::byte_buffer& out, const health::ClusterView& view,
               session_reader == node.index ? "true" : "false", delay, replication_state,
               sync_state_of(view, node), format_time(node.last_probe)});
   }
-  protocol::write_command_complete(out, "SELECT " + std::to_string(view.nodes.size()));
+  protocol::write_command_complete(out, "SELECT " + std::to_string(rows));
 }
 
 // The nodes as the admin interfaces see them, from the view and the shared counters.
@@ -94,12 +97,15 @@ std::vector<admin::NodeSnapshot> nodes_of(const health::ClusterView& view,
                                           const std::vector<NodeRouteCounters>& counters) {
   std::vector<admin::NodeTraffic> traffic;
   std::vector<admin::ProbeStats> probes;
-  for (const auto& c : counters) {
+  for (std::size_t i = 0; i < view.nodes.size() && i < counters.size(); ++i) {
+    const auto& c = counters[i];
     traffic.push_back({c.reads.load(std::memory_order_relaxed), c.writes.load(std::memory_order_relaxed),
-                       c.others.load(std::memory_order_relaxed)});
+                       c.others.load(std::memory_order_relaxed), c.links.load(std::memory_order_relaxed)});
     probes.push_back(c.probe_stats());
   }
-  return admin::snapshot_nodes(view, traffic, probes);
+  auto nodes = admin::snapshot_nodes(view, traffic, probes);
+  std::erase_if(nodes, [](const auto& n) { return n.removed; });
+  return nodes;
 }
 
 void report(protocol::byte_buffer& out, const std::vector<std::string>& columns,

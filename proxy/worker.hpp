@@ -37,6 +37,8 @@ class Worker {
   bool is_current_thread() const { return std::this_thread::get_id() == thread_id_; }
   std::size_t index() const { return index_; }
   ProxyShared& shared() { return shared_; }
+  // This worker's traffic counters (written on its thread only).
+  WorkerCounters& counters() { return *shared_.worker_counters[index_]; }
 
   // Worker thread only.
   const health::ClusterViewPtr& view() const { return view_; }

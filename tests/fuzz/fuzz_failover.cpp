@@ -6,6 +6,9 @@
 //   2: the failover plan fed a decoded event sequence — finished stays finished, actions name
 //      configured nodes, nothing is followed before a node accepts writes, the failed primary
 //      is never attached, and steps end no earlier than they start.
+//   3: the timeline history parser (TIMELINE_HISTORY's content) — a result or one printable
+//      error; a history is strictly increasing below its own timeline; check_follow on it
+//      never names a switchpoint for the newest timeline and agrees with its own verdict.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +18,7 @@
 #include "failover/failover_plan.hpp"
 #include "failover/placeholders.hpp"
 #include "failover/state_file.hpp"
+#include "failover/timeline_history.hpp"
 #include "fuzz_support.hpp"
 
 namespace {
@@ -140,12 +144,46 @@ void fuzz_plan(std::string_view data) {
 
 }  // namespace
 
+void fuzz_timeline_history(std::string_view input) {
+  const std::uint32_t timeline = input.empty() ? 1u : static_cast<unsigned char>(input[0]) % 9u + 1u;
+  const std::string_view text = input.empty() ? input : input.substr(1);
+  const auto parsed = fo::parse_timeline_history(text, timeline);
+  check(parsed.history.has_value() != parsed.error.has_value());
+  if (parsed.error) {
+    check(!parsed.error->problem.empty());
+    for (const char c : parsed.error->to_string()) check(static_cast<unsigned char>(c) >= 0x20);
+    return;
+  }
+  const auto& h = *parsed.history;
+  check(h.timeline == timeline);
+  std::uint32_t previous = 0;
+  for (const auto& a : h.ancestors) {
+    check(a.timeline > previous && a.timeline < timeline);
+    previous = a.timeline;
+  }
+  for (std::uint32_t standby = 1; standby <= timeline + 1; ++standby) {
+    for (const pgr::protocol::lsn_t replay : {pgr::protocol::lsn_t{0}, pgr::protocol::lsn_t{0x3000158},
+                                              ~pgr::protocol::lsn_t{0}}) {
+      const auto verdict = fo::check_follow(h, standby, replay);
+      if (standby == timeline) check(verdict.verdict == fo::FollowVerdict::follows);
+      if (standby > timeline) check(verdict.verdict == fo::FollowVerdict::unknown_timeline);
+      if (verdict.verdict == fo::FollowVerdict::follows && verdict.switchpoint) {
+        check(replay <= *verdict.switchpoint);
+      }
+      if (verdict.verdict == fo::FollowVerdict::diverged) {
+        check(verdict.switchpoint.has_value() && replay > *verdict.switchpoint);
+      }
+    }
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: fuzz_state_file(input); break;
     case 1: fuzz_placeholders(input); break;
+    case 3: fuzz_timeline_history(input); break;
     default: fuzz_plan(input); break;
   }
   return 0;

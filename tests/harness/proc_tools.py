@@ -96,6 +96,15 @@ def proc_stat(pid: int) -> tuple[str, int, int] | None:
     return rest[0], int(rest[1]), int(rest[19])
 
 
+def proc_status_kb(pid: int, field: str) -> int:
+    """A size from /proc/PID/status in kB (field "VmRSS", "VmHWM", ...); 0 if absent."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
 def pid_alive(pid: int) -> bool:
     st = proc_stat(pid)
     return st is not None and st[0] not in ("Z", "X")

@@ -161,14 +161,15 @@ def test_pgrouterctl_list_and_json(admin, cluster):
     assert r.returncode == 0, r.stderr
     print("\n" + r.stdout)
     assert r.stdout.startswith("+ Cluster: pgrouter")
-    assert re.search(r"\| Member \| Host +\| Role +\| State +\| TL \| Lag in MB \| Lag in s \| Weight \| Reads \| Writes \|",
-                     r.stdout), r.stdout
+    assert re.search(r"\| Member \| Host +\| Role +\| State +\| TL \| Lag in MB \| Lag in s \| Weight \| Reads \| Writes \| "
+                     r"Connections \|", r.stdout), r.stdout
     assert re.search(r"\| node0 +\| 127\.0\.0\.1:\d+ \| Primary \| running +\| +1 \|", r.stdout), r.stdout
     assert len(re.findall(r"\| Standby \| streaming", r.stdout)) == 2, r.stdout
     r = admin.ctl("--json", "list")
     data = json.loads(r.stdout)
     assert [n["name"] for n in data["nodes"]] == ["node0", "node1", "node2"]
     assert data["primary"] == 0 and data["nodes"][1]["role"] == "standby"
+    assert all(n["traffic"]["connections"] >= 0 for n in data["nodes"])
 
 
 def test_admin_socket_bad_input_gets_an_error(admin):
@@ -268,6 +269,56 @@ def test_http_checks_cluster_and_metrics(admin, cluster):
     assert 'pgrouter_health_check_duration_seconds_count{node="node0"}' in after
 
 
+def test_metrics_move_with_traffic_rejections_and_errors(admin, cluster):
+    import psycopg2  # noqa: PLC0415
+
+    rejected = 'pgrouter_clients_rejected_total{reason="auth_failed"}'
+    errors22 = 'pgrouter_client_errors_total{class="22"}'
+    to_server = 'pgrouter_bytes_relayed_total{direction="client_to_server"}'
+    to_client = 'pgrouter_bytes_relayed_total{direction="server_to_client"}'
+    links0 = 'pgrouter_node_backend_connections{node="node0"}'
+    before = _metrics(admin)
+    assert before[rejected] >= 0 and before['pgrouter_clients_rejected_total{reason="max_connections"}'] >= 0
+
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        admin.connect(password="not-the-password")
+    conn = admin.connect()
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        with pytest.raises(psycopg2.errors.DivisionByZero):
+            cur.execute("SELECT 1/0")
+        cur.execute("SELECT repeat('x', 100000)")
+        assert len(cur.fetchone()[0]) == 100000
+        cur.execute("CREATE TEMP TABLE m(x int)")  # a link to the primary, held by the session
+    during = _metrics(admin)
+    assert during[rejected] == before[rejected] + 1, (before[rejected], during[rejected])
+    assert during[errors22] == before.get(errors22, 0) + 1
+    assert during[to_client] >= before[to_client] + 100000
+    assert during[to_server] >= before[to_server] + len("SELECT repeat('x', 100000)")
+    assert during[links0] >= before[links0] + 1
+    listed = {n["name"]: n for n in json.loads(admin.ctl("--json", "list").stdout)["nodes"]}
+    assert listed["node0"]["traffic"]["connections"] >= 1
+    assert "Connections" in admin.ctl("list").stdout
+    conn.close()
+    wait_for("the session's links closed", lambda: _metrics(admin)[links0] <= before[links0], 10)
+
+
+def test_metrics_count_clients_over_max_connections(cluster):
+    import psycopg2  # noqa: PLC0415
+
+    r = start_admin_router(cluster, cluster.role_secrets(["app"]), name="admin_maxconn", max_client_connections=1)
+    try:
+        conn = r.connect()
+        with pytest.raises(psycopg2.OperationalError, match="too many clients"):
+            r.connect(sslmode="disable")  # the refusal comes before any SSLRequest is read
+        m = _metrics(r)
+        assert m['pgrouter_clients_rejected_total{reason="max_connections"}'] == 1
+        assert m['pgrouter_client_errors_total{class="53"}'] == 1
+        conn.close()
+    finally:
+        r.stop()
+
+
 def test_http_bad_requests_get_400_and_pgrouter_keeps_serving(admin):
     for raw in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X: " + b"a" * 20000 + b"\r\n\r\n",
                 bytes(range(256))):
@@ -288,6 +339,7 @@ def test_status_page_renders(admin, tmp_path):
     assert "http-equiv=\"refresh\"" in body and "<link" not in body and "src=" not in body
     for name in ("node0", "node1", "node2"):
         assert f"<td>{name}</td>" in body
+    assert "<th>Connections</th>" in body
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("chromium is not installed: the screenshot step needs Debian's chromium")

@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 import pgwire
+from proc_tools import proc_status_kb
 
 PROTO = pgwire.PROTOCOL_3_0
 
@@ -21,15 +22,6 @@ def normal(router):
     c.autocommit = True
     yield c
     c.close()
-
-
-def _peak_rss_kb(pid: int) -> int:
-    """VmHWM: the peak resident size, so a big allocation freed at once still shows."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 @pytest.fixture
@@ -44,11 +36,12 @@ def witness(router, normal):
         assert normal.closed == 0
         assert normal.notices == []
     check()
-    rss_before = _peak_rss_kb(router.pid)
+    # VmHWM, the peak resident size: a big allocation freed at once still shows.
+    rss_before = proc_status_kb(router.pid, "VmHWM")
     yield
     assert router.alive(), f"pgrouter died (exit code {router.proc.poll()})"
     check()
-    grown = _peak_rss_kb(router.pid) - rss_before
+    grown = proc_status_kb(router.pid, "VmHWM") - rss_before
     assert grown < 512 * 1024, f"pgrouter's peak RSS grew by {grown} kB"
 
 

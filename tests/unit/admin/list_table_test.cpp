@@ -22,6 +22,21 @@ TEST(ListTable, RowsLikePatronictl) {
       << text;
 }
 
+TEST(ListTable, ConnectionsColumnAndRemovedNodes) {
+  auto s = test::three_nodes();
+  s.nodes[1].traffic.connections = 7;
+  s.nodes[2].removed = true;
+  const auto text = format_list(s);
+  EXPECT_NE(text.find("| Connections |"), std::string::npos) << text;
+  EXPECT_NE(text.find("|           7 |"), std::string::npos) << text;
+  EXPECT_EQ(text.find("node2"), std::string::npos) << text;
+  std::string error;
+  const auto back = snapshot_from_json(to_json(s), error);
+  ASSERT_TRUE(back) << error;
+  ASSERT_EQ(back->nodes.size(), 2U);  // a removed slot is not in the JSON either
+  EXPECT_EQ(back->nodes[1].traffic.connections, 7);
+}
+
 TEST(ListTable, JsonRoundTrip) {
   const auto s = test::three_nodes();
   std::string error;

@@ -33,5 +33,31 @@ TEST(Metrics, TextCarriesNodeSeries) {
   EXPECT_NE(text.find("pgrouter_build_info{version=\"0.1.0\",git_sha=\"abc\"} 1"), std::string::npos);
 }
 
+TEST(Metrics, ConnectionsRejectionsErrorsAndBytes) {
+  auto s = test::three_nodes();
+  s.nodes[1].traffic.connections = 4;
+  s.traffic.bytes_to_server = 100;
+  s.traffic.bytes_to_client = 2500;
+  s.traffic.rejected = {{"max_connections", 0}, {"auth_failed", 2}};
+  s.traffic.errors = {{"22", 1}, {"42", 3}};
+  const auto text = render_metrics(s, "abc");
+  EXPECT_NE(text.find("# TYPE pgrouter_node_backend_connections gauge"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_node_backend_connections{node=\"node1\"} 4"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_node_backend_connections{node=\"node0\"} 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_clients_rejected_total{reason=\"auth_failed\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_clients_rejected_total{reason=\"max_connections\"} 0"), std::string::npos);
+  EXPECT_NE(text.find("pgrouter_client_errors_total{class=\"42\"} 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_bytes_relayed_total{direction=\"client_to_server\"} 100"), std::string::npos);
+  EXPECT_NE(text.find("pgrouter_bytes_relayed_total{direction=\"server_to_client\"} 2500"), std::string::npos);
+}
+
+TEST(Metrics, RemovedNodesAreLeftOut) {
+  auto s = test::three_nodes();
+  s.nodes[2].removed = true;
+  const auto text = render_metrics(s, "abc");
+  EXPECT_EQ(text.find("node=\"node2\""), std::string::npos) << text;
+  EXPECT_NE(text.find("node=\"node1\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pgr::admin

@@ -166,6 +166,22 @@ TEST(ClusterView, BuildCopiesProbeFacts) {
   EXPECT_EQ(view.nodes[2].role, NodeRole::unknown);
 }
 
+TEST(ClusterView, RemovedSlotIsPublishedDownAndRemoved) {
+  auto config = backends(3);
+  config[2].removed = true;
+  const std::vector nodes{primary(1), standby(1), standby(1)};
+  const auto choice = choose_primary(nodes, sysid, std::nullopt);
+  const auto view = build_cluster_view(2, config, nodes, sysid, choice);
+  ASSERT_EQ(view.nodes.size(), 3u);
+  EXPECT_TRUE(view.nodes[2].removed);
+  EXPECT_EQ(view.nodes[2].status, NodeStatus::down);
+  EXPECT_EQ(view.nodes[2].role, NodeRole::unknown);
+  EXPECT_FALSE(view.nodes[1].removed);
+  EXPECT_EQ(view.nodes[1].status, NodeStatus::up);
+  auto before = build_cluster_view(1, backends(3), nodes, sysid, choice);
+  EXPECT_TRUE(differs_for_workers(before, view));
+}
+
 TEST(ClusterView, ForeignAndSplitBrainNodesArePublishedDown) {
   const auto config = backends(3);
   const std::vector nodes{primary(1), primary(2), node(NodeStatus::up, true, 1, other_sysid)};

@@ -112,5 +112,43 @@ TEST(HealthChecker, FailureReportsAreHarmlessForAnyIndex) {
   checker.stop();
 }
 
+TEST(HealthChecker, ReconfigureAddsAndRemovesSlots) {
+  boost::asio::io_context ctx;
+  std::vector<ClusterViewPtr> published;
+  auto backends = closed_backends(1);
+  HealthChecker checker(ctx.get_executor(), backends, fast_config(),
+                        [&](ClusterViewPtr view) { published.push_back(std::move(view)); });
+  checker.start();
+  ASSERT_TRUE(test::run_until(ctx, [&] { return !published.empty(); }, 2000ms));
+
+  // An added slot is published at once and probed (its probe fails: a closed port).
+  backends.push_back(closed_backends(1).front());
+  backends.back().name = "added";
+  checker.reconfigure(backends, fast_config());
+  ASSERT_EQ(checker.current()->nodes.size(), 2u);
+  EXPECT_EQ(checker.current()->nodes[1].name, "added");
+  EXPECT_FALSE(checker.current()->nodes[1].removed);
+  ASSERT_TRUE(test::run_until(ctx, [&] {
+    return checker.current()->nodes[1].last_error.find("Connection refused") != std::string::npos;
+  }, 2000ms));
+
+  // A removed slot is published down and removed, and its probes stop.
+  backends[1].removed = true;
+  checker.reconfigure(backends, fast_config());
+  ASSERT_EQ(checker.current()->nodes.size(), 2u);
+  EXPECT_TRUE(checker.current()->nodes[1].removed);
+  ctx.run_for(400ms);
+  const auto view = checker.current();
+  EXPECT_TRUE(view->nodes[1].removed);
+  EXPECT_EQ(view->nodes[1].last_probe, std::chrono::system_clock::time_point{});  // never probed since
+  EXPECT_NE(view->nodes[0].last_probe, std::chrono::system_clock::time_point{});
+  checker.report_backend_failure(1, "a removed slot is ignored");
+
+  // Fewer slots than before is not a reload the checker accepts.
+  checker.reconfigure(closed_backends(1), fast_config());
+  EXPECT_EQ(checker.current()->nodes.size(), 2u);
+  checker.stop();
+}
+
 }  // namespace
 }  // namespace pgr::health
