@@ -24,7 +24,8 @@ using detail::TomlValue;
 namespace {
 
 constexpr std::array k_sections{Section::proxy,        Section::auth,     Section::health_check,
-                                Section::load_balance, Section::failover, Section::admin, Section::backends};
+                                Section::load_balance, Section::failover, Section::admin, Section::tls,
+                                Section::backends};
 
 std::optional<Section> section_named(std::string_view name) {
   for (const auto section : k_sections) {
@@ -191,12 +192,19 @@ void check_section_pairs(const TomlValue& root, LoadContext& ctx) {
     const char* second;
     bool exclusive;  // false: `second` needs `first`
   };
-  static constexpr std::array<Pair, 5> k_pairs{{
+  static constexpr std::array<Pair, 12> k_pairs{{
       {"auth", "auth_password", "auth_password_file", true},
       {"health_check", "password", "password_file", true},
       {"failover", "password", "password_file", true},
+      {"auth", "auth_password", "auth_password_env", true},
+      {"auth", "auth_password_file", "auth_password_env", true},
+      {"health_check", "password", "password_env", true},
+      {"health_check", "password_file", "password_env", true},
+      {"failover", "password", "password_env", true},
+      {"failover", "password_file", "password_env", true},
       {"auth", "auth_user", "auth_password", false},
       {"auth", "auth_user", "auth_password_file", false},
+      {"auth", "auth_user", "auth_password_env", false},
   }};
   for (const auto& pair : k_pairs) {
     const TomlValue* first = find_value(root, pair.section, pair.first);
@@ -284,6 +292,7 @@ void apply_root(const TomlValue& root, LoadContext& ctx, Config& config) {
   check_failover_command(root, ctx, config.failover);
   check_pcp_users(root, ctx, config.admin);
   check_pcp_socket_dir(root, ctx, config.admin);
+  detail::finish_tls(root, ctx, config);
   if (find_value(root, "proxy", "workers") == nullptr) {
     config.proxy.workers =
         static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 256U));

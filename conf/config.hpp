@@ -7,6 +7,7 @@
 // (shared_ptr<const Config>) with workers; nothing mutates it after load.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -41,8 +42,31 @@ struct ProxyConfig {
   std::chrono::milliseconds client_login_timeout{10'000};
   std::chrono::milliseconds backend_connect_timeout{5'000};
   std::uint32_t max_message_size = 0x3fffffff;  // bytes; "64MB" style strings or integers
+  int max_user_connections = 0;  // per user name, 0: no limit
+  int max_db_connections = 0;    // per database name, 0: no limit
+  int max_pending_logins = 0;    // clients still in startup/authentication at once, 0: no limit
 
   friend bool operator==(const ProxyConfig&, const ProxyConfig&) = default;
+};
+
+// One pg_hba.conf line (conf/hba.hpp parses and matches them).
+enum class HbaType : std::uint8_t { local, host, hostssl, hostnossl };
+enum class HbaMethod : std::uint8_t { trust, reject, md5, scram_sha_256, cert };
+struct HbaRule {
+  int line = 0;
+  HbaType type = HbaType::host;
+  bool any_database = false;           // "all"
+  bool same_user_database = false;     // "sameuser": the database named like the user
+  std::vector<std::string> databases;  // other names
+  bool any_user = false;               // "all"
+  std::vector<std::string> users;
+  bool any_address = false;            // "all"
+  bool samehost = false;               // "samehost": one of the addresses this host listens on
+  std::array<std::uint8_t, 16> address{};  // IPv4 as ::ffff:a.b.c.d
+  std::array<std::uint8_t, 16> mask{};
+  HbaMethod method = HbaMethod::reject;
+
+  friend bool operator==(const HbaRule&, const HbaRule&) = default;
 };
 
 struct AuthConfig {
@@ -53,8 +77,21 @@ struct AuthConfig {
   std::optional<std::string> auth_user;
   std::optional<std::string> auth_password;  // from auth_password or auth_password_file
   std::string auth_query = "SELECT usename, passwd FROM pg_shadow WHERE usename = $1";
+  std::optional<std::string> hba_file;  // resolved path; pg_hba.conf rules checked before auth
+  std::vector<HbaRule> hba;             // parsed from hba_file (empty: no hba_file)
 
   friend bool operator==(const AuthConfig&, const AuthConfig&) = default;
+};
+
+// TLS settings in libpq's terms, derived from [tls] (server_mode and its files) for
+// pgrouter's own libpq connections: health probes and failover's admin connections.
+struct LibpqTls {
+  std::string sslmode = "disable";
+  std::string min_protocol = "TLSv1.2";
+  std::optional<std::string> sslrootcert;  // paths
+  std::optional<std::string> sslcert;
+  std::optional<std::string> sslkey;
+  friend bool operator==(const LibpqTls&, const LibpqTls&) = default;
 };
 
 struct HealthCheckConfig {
@@ -65,6 +102,7 @@ struct HealthCheckConfig {
   std::string user = "postgres";
   std::optional<std::string> password;  // from password or password_file
   std::string database = "postgres";
+  LibpqTls tls;  // not a key: derived from [tls] at load
 
   friend bool operator==(const HealthCheckConfig&, const HealthCheckConfig&) = default;
 };
@@ -105,6 +143,37 @@ struct FailoverConfig {
   friend bool operator==(const FailoverConfig&, const FailoverConfig&) = default;
 };
 
+// [tls]: TLS towards clients (pgrouter as the server) and towards backends (as a client).
+enum class ClientTlsMode : std::uint8_t { disable, allow, require };
+enum class ClientCertMode : std::uint8_t { none, verify_ca, verify_full };
+enum class ServerTlsMode : std::uint8_t { disable, prefer, require, verify_ca, verify_full };
+enum class TlsVersion : std::uint8_t { tls1_2, tls1_3 };
+
+// A PEM file a key names: its resolved path and its content, read at load, so a reload sees
+// a renewed certificate even under the same name. The content may be a private key: never
+// logged.
+struct PemFile {
+  std::string path;
+  std::string content;
+  friend bool operator==(const PemFile&, const PemFile&) = default;
+};
+
+struct TlsConfig {
+  ClientTlsMode client_mode = ClientTlsMode::disable;
+  ClientCertMode client_cert = ClientCertMode::none;
+  std::optional<PemFile> cert_file;
+  std::optional<PemFile> key_file;
+  std::optional<PemFile> ca_file;
+  TlsVersion min_protocol = TlsVersion::tls1_2;
+  std::string ciphers = "HIGH:!aNULL:!MD5";
+  ServerTlsMode server_mode = ServerTlsMode::disable;
+  std::optional<PemFile> server_ca_file;
+  std::optional<PemFile> server_cert_file;
+  std::optional<PemFile> server_key_file;
+
+  friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
+};
+
 // [admin]: the operator's interfaces. Every one is off unless configured.
 struct AdminConfig {
   std::optional<ListenAddress> pcp_listen;     // pgpool-II PCP protocol (pcp_* programs)
@@ -140,6 +209,7 @@ struct Config {
   LoadBalanceConfig load_balance;
   FailoverConfig failover;
   AdminConfig admin;
+  TlsConfig tls;
   // As loaded: the file's order. As applied (after a reload that added or removed backends):
   // node slots, the index of each node for its life (conf/backend_slots.hpp).
   std::vector<BackendConfig> backends;

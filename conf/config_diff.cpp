@@ -26,10 +26,15 @@ ConfigDiff diff_configs(const Config& a, const Config& b) {
   check(d.live, a.proxy.max_client_connections != b.proxy.max_client_connections, "proxy.max_client_connections");
   check(d.live, a.proxy.client_login_timeout != b.proxy.client_login_timeout, "proxy.client_login_timeout");
   check(d.live, a.proxy.backend_connect_timeout != b.proxy.backend_connect_timeout, "proxy.backend_connect_timeout");
+  check(d.live, a.proxy.max_user_connections != b.proxy.max_user_connections ||
+                    a.proxy.max_db_connections != b.proxy.max_db_connections ||
+                    a.proxy.max_pending_logins != b.proxy.max_pending_logins,
+        "proxy limits");
   check(d.live, !(a.auth == b.auth), "auth");
   check(d.live, !(a.health_check == b.health_check), "health_check");
   check(d.live, !(a.load_balance == b.load_balance), "load_balance");
   check(d.live, !(a.failover == b.failover), "failover");
+  check(d.live, !(a.tls == b.tls), "tls");
   check(d.restart, a.admin.pcp_listen != b.admin.pcp_listen, "admin.pcp_listen");
   check(d.restart, a.admin.pcp_socket_dir != b.admin.pcp_socket_dir, "admin.pcp_socket_dir");
   check(d.restart, a.admin.http_listen != b.admin.http_listen, "admin.http_listen");

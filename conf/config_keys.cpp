@@ -65,6 +65,23 @@ const std::array k_keys{
     [](const Field& f, Config& c) {
       store(detail::read_message_size(f), c.proxy.max_message_size);
     }},
+  KeyDef{Section::proxy, "max_user_connections", KeyType::integer, "0", false,
+    "Client connections one user name may hold at once (53300 beyond), 0..1000000; 0: no "
+    "limit.",
+    [](const Field& f, Config& c) {
+      store(detail::read_integer(f, 0, 1'000'000), c.proxy.max_user_connections);
+    }},
+  KeyDef{Section::proxy, "max_db_connections", KeyType::integer, "0", false,
+    "Client connections to one database name at once (53300 beyond), 0..1000000; 0: no limit.",
+    [](const Field& f, Config& c) {
+      store(detail::read_integer(f, 0, 1'000'000), c.proxy.max_db_connections);
+    }},
+  KeyDef{Section::proxy, "max_pending_logins", KeyType::integer, "0", false,
+    "Clients still in startup or authentication at once; the next one gets 53300. Bounds "
+    "what slow or idle unauthenticated clients can hold. 0..1000000; 0: no limit.",
+    [](const Field& f, Config& c) {
+      store(detail::read_integer(f, 0, 1'000'000), c.proxy.max_pending_logins);
+    }},
 
   // [auth]
   KeyDef{Section::auth, "method", KeyType::choice, R"("scram-sha-256")", false,
@@ -86,6 +103,15 @@ const std::array k_keys{
   KeyDef{Section::auth, "auth_password_file", KeyType::path, "", false,
     "File holding auth_user's password (trailing newlines trimmed). Not with auth_password.",
     [](const Field& f, Config& c) { store(detail::read_secret_file(f), c.auth.auth_password); }},
+  KeyDef{Section::auth, "auth_password_env", KeyType::string, "", false,
+    "Name of an environment variable holding auth_user's password (read at load and reload). "
+    "Not with auth_password or auth_password_file.",
+    [](const Field& f, Config& c) { store(detail::read_secret_env(f), c.auth.auth_password); }},
+  KeyDef{Section::auth, "hba_file", KeyType::path, "", false,
+    "Access rules in pg_hba.conf syntax, checked before authentication (see Access rules). "
+    "A client no line matches gets 28000. Re-read on reload. Default: none (method applies "
+    "to everyone).",
+    [](const Field& f, Config& c) { detail::read_hba_file(f, c.auth); }},
   KeyDef{Section::auth, "auth_query", KeyType::string,
     R"("SELECT usename, passwd FROM pg_shadow WHERE usename = $1")", false,
     "Query run as auth_user to fetch a user's secret; $1 is the user name.",
@@ -128,6 +154,10 @@ const std::array k_keys{
   KeyDef{Section::health_check, "password_file", KeyType::path, "", false,
     "File holding the probe user's password (trailing newlines trimmed). Not with password.",
     [](const Field& f, Config& c) { store(detail::read_secret_file(f), c.health_check.password); }},
+  KeyDef{Section::health_check, "password_env", KeyType::string, "", false,
+    "Name of an environment variable holding the probe user's password. Not with password or "
+    "password_file.",
+    [](const Field& f, Config& c) { store(detail::read_secret_env(f), c.health_check.password); }},
   KeyDef{Section::health_check, "database", KeyType::string, R"("postgres")", false,
     "Database the probes connect to.",
     [](const Field& f, Config& c) {
@@ -261,6 +291,10 @@ const std::array k_keys{
   KeyDef{Section::failover, "password_file", KeyType::path, "", false,
     "File holding the failover user's password (trailing newlines trimmed). Not with password.",
     [](const Field& f, Config& c) { store(detail::read_secret_file(f), c.failover.password); }},
+  KeyDef{Section::failover, "password_env", KeyType::string, "", false,
+    "Name of an environment variable holding the failover user's password. Not with password "
+    "or password_file.",
+    [](const Field& f, Config& c) { store(detail::read_secret_env(f), c.failover.password); }},
 
   // [admin]
   KeyDef{Section::admin, "pcp_listen", KeyType::string, "", false,
@@ -284,6 +318,64 @@ const std::array k_keys{
     "Unix socket path pgrouterctl talks to (list, attach, detach, promote, reload, stop). "
     "Default: off.",
     [](const Field& f, Config& c) { store(detail::read_resolved_path(f), c.admin.admin_socket); }},
+
+  // [tls]
+  KeyDef{Section::tls, "client_mode", KeyType::choice, R"("disable")", false,
+    "TLS towards clients. disable: SSLRequest is answered N; allow: TLS offered, plaintext "
+    "accepted; require: plaintext clients get 28000. Needs cert_file and key_file unless "
+    "disable.",
+    [](const Field& f, Config& c) {
+      if (const auto i = detail::read_choice(f, detail::k_client_tls_mode_names)) {
+        c.tls.client_mode = static_cast<ClientTlsMode>(*i);
+      }
+    }},
+  KeyDef{Section::tls, "client_cert", KeyType::choice, R"("none")", false,
+    "Client certificates. none: not asked for; verify-ca: a TLS client must present one "
+    "signed by ca_file; verify-full: also its CN must equal the user name. Needs ca_file "
+    "unless none.",
+    [](const Field& f, Config& c) {
+      if (const auto i = detail::read_choice(f, detail::k_client_cert_mode_names)) {
+        c.tls.client_cert = static_cast<ClientCertMode>(*i);
+      }
+    }},
+  KeyDef{Section::tls, "cert_file", KeyType::path, "", false,
+    "pgrouter's certificate (PEM, chain allowed) shown to clients. Re-read on reload.",
+    [](const Field& f, Config& c) { store(detail::read_pem_file(f), c.tls.cert_file); }},
+  KeyDef{Section::tls, "key_file", KeyType::path, "", false,
+    "The private key of cert_file (PEM, unencrypted). Re-read on reload.",
+    [](const Field& f, Config& c) { store(detail::read_pem_file(f), c.tls.key_file); }},
+  KeyDef{Section::tls, "ca_file", KeyType::path, "", false,
+    "CA certificates (PEM) that client certificates must chain to.",
+    [](const Field& f, Config& c) { store(detail::read_pem_file(f), c.tls.ca_file); }},
+  KeyDef{Section::tls, "min_protocol", KeyType::choice, R"("TLSv1.2")", false,
+    "Oldest TLS version accepted, both ways: TLSv1.2 or TLSv1.3.",
+    [](const Field& f, Config& c) {
+      if (const auto i = detail::read_choice(f, detail::k_tls_version_names)) {
+        c.tls.min_protocol = static_cast<TlsVersion>(*i);
+      }
+    }},
+  KeyDef{Section::tls, "ciphers", KeyType::string, R"("HIGH:!aNULL:!MD5")", false,
+    "OpenSSL cipher list for TLS 1.2, both ways (TLS 1.3 suites are OpenSSL's defaults).",
+    [](const Field& f, Config& c) { store(detail::read_nonempty_string(f), c.tls.ciphers); }},
+  KeyDef{Section::tls, "server_mode", KeyType::choice, R"("disable")", false,
+    "TLS towards backends and in health probes, as libpq's sslmode: disable, prefer (TLS if "
+    "the backend offers it), require (no certificate check), verify-ca (signed by "
+    "server_ca_file), verify-full (and the host name matches the backend's host).",
+    [](const Field& f, Config& c) {
+      if (const auto i = detail::read_choice(f, detail::k_server_tls_mode_names)) {
+        c.tls.server_mode = static_cast<ServerTlsMode>(*i);
+      }
+    }},
+  KeyDef{Section::tls, "server_ca_file", KeyType::path, "", false,
+    "CA certificates (PEM) backends' certificates must chain to; needed by verify-ca and "
+    "verify-full.",
+    [](const Field& f, Config& c) { store(detail::read_pem_file(f), c.tls.server_ca_file); }},
+  KeyDef{Section::tls, "server_cert_file", KeyType::path, "", false,
+    "Certificate pgrouter presents to backends that ask for one (PEM). Needs server_key_file.",
+    [](const Field& f, Config& c) { store(detail::read_pem_file(f), c.tls.server_cert_file); }},
+  KeyDef{Section::tls, "server_key_file", KeyType::path, "", false,
+    "The private key of server_cert_file (PEM, unencrypted).",
+    [](const Field& f, Config& c) { store(detail::read_pem_file(f), c.tls.server_key_file); }},
 
   // [[backends]]
   KeyDef{Section::backends, "name", KeyType::string, "", false,
@@ -330,6 +422,8 @@ std::string_view to_string(Section section) {
       return "failover";
     case Section::admin:
       return "admin";
+    case Section::tls:
+      return "tls";
     case Section::backends:
       return "backends";
   }

@@ -43,7 +43,7 @@ std::string config_reference_markdown() {
   static constexpr std::array k_order{Section::proxy,        Section::auth,
                                       Section::health_check, Section::load_balance,
                                       Section::failover,     Section::admin,
-                                      Section::backends};
+                                      Section::tls,          Section::backends};
   std::string out;
   for (const auto section : k_order) {
     if (!out.empty()) out += "\n";

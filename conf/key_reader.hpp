@@ -36,6 +36,11 @@ inline constexpr std::array<std::string_view, 2> k_transaction_reads_names{"unti
                                                                            "primary"};
 inline constexpr std::array<std::string_view, 3> k_failover_mode_names{"builtin", "command",
                                                                        "manual"};
+inline constexpr std::array<std::string_view, 3> k_client_tls_mode_names{"disable", "allow", "require"};
+inline constexpr std::array<std::string_view, 3> k_client_cert_mode_names{"none", "verify-ca", "verify-full"};
+inline constexpr std::array<std::string_view, 5> k_server_tls_mode_names{"disable", "prefer", "require",
+                                                                         "verify-ca", "verify-full"};
+inline constexpr std::array<std::string_view, 2> k_tls_version_names{"TLSv1.2", "TLSv1.3"};
 
 // Durations above this are refused: nothing here wants more, and it keeps
 // `now() + duration` far from overflow.
@@ -92,7 +97,18 @@ void read_pcp_users_file(const Field& f, AdminConfig& admin);
 // A path string resolved against the config's directory; the file's content with trailing
 // newlines trimmed. The content is a secret: no error shows it.
 [[nodiscard]] std::optional<std::string> read_secret_file(const Field& f);
+// A secret from the environment: the value names a variable ([A-Za-z_][A-Za-z0-9_]*), which
+// must be set and not empty. Errors name the variable, never its content.
+[[nodiscard]] std::optional<std::string> read_secret_env(const Field& f);
 // auth.auth_file: resolves, reads and parses it into `auth` (its errors name that file).
 void read_auth_file(const Field& f, AuthConfig& auth);
+// auth.hba_file: resolves, reads and parses it into `auth` (its errors name that file and line).
+void read_hba_file(const Field& f, AuthConfig& auth);
+// A PEM file: resolved path and content; it must contain a "-----BEGIN " block. The content
+// may be a key: no error shows it.
+[[nodiscard]] std::optional<PemFile> read_pem_file(const Field& f);
+// [tls] rules between keys (a mode that needs a file without it, a certificate without its
+// key), then health_check.tls derived from [tls].
+void finish_tls(const TomlValue& root, LoadContext& ctx, Config& config);
 
 }  // namespace pgr::conf::detail

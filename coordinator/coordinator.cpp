@@ -113,6 +113,7 @@ health::PgSessionParams Coordinator::State::admin_params(std::size_t index) cons
   p.password = config->failover.password ? config->failover.password
                                          : config->health_check.password;
   p.database = config->health_check.database;
+  p.tls = config->health_check.tls;
   return p;
 }
 
@@ -124,6 +125,7 @@ health::PgSessionParams Coordinator::State::replication_params(std::size_t index
   p.user = config->health_check.user;
   p.password = config->health_check.password;
   p.database = config->health_check.database;
+  p.tls = config->health_check.tls;
   p.replication = true;
   return p;
 }

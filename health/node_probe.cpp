@@ -4,6 +4,8 @@
 
 #include <libpq-fe.h>
 
+#include "health/libpq_tls.hpp"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -240,6 +242,7 @@ asio::awaitable<std::string> NodeProbe::connect() {
     keys.push_back("password");
     values.push_back(config_.password->c_str());
   }
+  append_libpq_tls(config_.tls, keys, values);
   keys.push_back(nullptr);
   values.push_back(nullptr);
 

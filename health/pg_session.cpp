@@ -4,6 +4,8 @@
 
 #include <libpq-fe.h>
 
+#include "health/libpq_tls.hpp"
+
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -219,6 +221,7 @@ asio::awaitable<std::string> PgSession::connect() {
     keys.push_back("replication");
     values.push_back("true");
   }
+  append_libpq_tls(params_.tls, keys, values);
   keys.push_back(nullptr);
   values.push_back(nullptr);
 

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+
+#include "conf/config.hpp"
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
@@ -30,6 +32,7 @@ struct PgSessionParams {
   std::string database = "postgres";
   std::string application_name = "pgrouter-failover";
   bool replication = false;  // replication=true: a physical walsender (TIMELINE_HISTORY)
+  conf::LibpqTls tls;        // sslmode and files, from [tls]
 };
 
 struct QueryResult {

@@ -196,16 +196,36 @@ std::variant<std::string, ScramError> ScramServer::handle_client_first(std::stri
   step_ = -1;  // any failure below ends the exchange
 
   // gs2-header: cbind-flag "," [authzid] ","
-  if (message.starts_with("p=")) return ScramError{"channel binding is not supported", false};
-  if (message.size() < 2 || (message[0] != 'n' && message[0] != 'y') || message[1] != ',') {
+  std::size_t flag_end = 1;
+  if (message.starts_with("p=")) {
+    flag_end = message.find(',');
+    if (flag_end == std::string_view::npos) return malformed("expected ',' after gs2 flag");
+    if (message.substr(2, flag_end - 2) != k_tls_server_end_point) {
+      return ScramError{"unsupported SCRAM channel-binding type", false};
+    }
+    if (!binding_data_) return ScramError{"channel binding is not supported on this connection", false};
+  } else if (message.empty() || (message[0] != 'n' && message[0] != 'y')) {
     return malformed("unexpected channel-binding flag");
+  } else if (message[0] == 'y' && binding_data_) {
+    return ScramError{"SCRAM channel binding negotiation error: the client supports channel binding "
+                      "but thinks the server does not, and this server does",
+                      false};
   }
-  if (message.size() > 2 && message[2] == 'a') {
+  const bool binds = message[0] == 'p';
+  if (binds != plus_selected_) {
+    return ScramError{binds ? "the client selected SCRAM-SHA-256 without channel binding, but the SCRAM "
+                              "message includes channel binding data"
+                            : "the client selected SCRAM-SHA-256-PLUS, but the SCRAM message does not "
+                              "include channel binding data",
+                      false};
+  }
+  if (message.size() <= flag_end || message[flag_end] != ',') return malformed("expected ',' after gs2 flag");
+  if (message.size() > flag_end + 1 && message[flag_end + 1] == 'a') {
     return ScramError{"client uses authorization identity, but it is not supported", false};
   }
-  if (message.size() < 3 || message[2] != ',') return malformed("expected ',' after gs2 flag");
-  gs2_header_ = std::string(message.substr(0, 3));
-  const auto bare = message.substr(3);
+  if (message.size() < flag_end + 2 || message[flag_end + 1] != ',') return malformed("expected ',' after gs2 flag");
+  gs2_header_ = std::string(message.substr(0, flag_end + 2));
+  const auto bare = message.substr(flag_end + 2);
 
   // client-first-message-bare: [m=...,] n=user, r=nonce [,extensions]
   if (bare.starts_with("m=")) {
@@ -241,8 +261,9 @@ std::variant<std::string, ScramError> ScramServer::handle_client_final(std::stri
   const auto proof_text = attribute(fields[2], 'p');
   if (!binding || !nonce || !proof_text) return malformed("expected c=, r= and p=");
   const auto binding_raw = base64_decode(*binding);
-  if (!binding_raw || *binding_raw != gs2_header_) {
-    return malformed("channel binding data does not match the gs2 header");
+  const std::string expected = gs2_header_[0] == 'p' ? gs2_header_ + *binding_data_ : gs2_header_;
+  if (!binding_raw || *binding_raw != expected) {
+    return ScramError{"SCRAM channel binding check failed", false};
   }
   if (*nonce != combined_nonce_) return malformed("nonce does not match");
   const auto proof = decode_key(*proof_text);
@@ -277,7 +298,12 @@ ScramClient ScramClient::from_keys(ScramClientKeys keys, std::string client_nonc
   return c;
 }
 
-std::string ScramClient::client_first() const { return "n,,n=,r=" + client_nonce_; }
+std::string ScramClient::gs2_header() const {
+  if (binding_data_) return "p=" + std::string(k_tls_server_end_point) + ",,";
+  return tls_ ? "y,," : "n,,";
+}
+
+std::string ScramClient::client_first() const { return gs2_header() + "n=,r=" + client_nonce_; }
 
 std::variant<std::string, ScramError> ScramClient::handle_server_first(std::string_view message) {
   if (step_ != 0) return out_of_order();
@@ -315,7 +341,9 @@ std::variant<std::string, ScramError> ScramClient::handle_server_first(std::stri
     server_key_ = hmac(salted, "Server Key");
   }
 
-  const std::string without_proof = "c=biws,r=" + std::string(*nonce);
+  std::string binding = gs2_header();
+  if (binding_data_) binding += *binding_data_;
+  const std::string without_proof = "c=" + base64_encode(as_bytes(binding)) + ",r=" + std::string(*nonce);
   auth_message_ = "n=,r=" + client_nonce_;
   auth_message_.append(",").append(message).append(",").append(without_proof);
   const auto proof = xor_keys(client_key, hmac(sha256(client_key), auth_message_));

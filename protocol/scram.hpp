@@ -5,7 +5,9 @@
 // it log in to backends holding the same verifier without knowing the password. ClientKey is
 // password-equivalent: it lives in memory only and is never logged.
 // Client role: pgrouter logs in to a backend, from a plain password or from recovered keys.
-// Channel binding (SCRAM-SHA-256-PLUS) comes with TLS; for now gs2 "n" and "y" are accepted.
+// Channel binding (SCRAM-SHA-256-PLUS, tls-server-end-point, RFC 5929) per TLS leg: each role
+// is given its leg's binding data (the hash of the server certificate of that connection) and
+// puts it in, or checks it against, the c= attribute; AuthMessage covers it either way.
 #pragma once
 
 #include <array>
@@ -20,6 +22,8 @@
 namespace pgr::protocol {
 
 inline constexpr std::string_view k_scram_sha_256 = "SCRAM-SHA-256";
+inline constexpr std::string_view k_scram_sha_256_plus = "SCRAM-SHA-256-PLUS";
+inline constexpr std::string_view k_tls_server_end_point = "tls-server-end-point";
 using scram_key = std::array<std::uint8_t, 32>;
 
 // "SCRAM-SHA-256$<iterations>:<salt b64>$<StoredKey b64>:<ServerKey b64>" as in pg_authid.
@@ -51,6 +55,14 @@ class ScramServer {
  public:
   ScramServer(ScramVerifier verifier, std::string server_nonce);
 
+  // The connection is TLS and this is its tls-server-end-point data: a client that selected
+  // `plus` must bind to it; one that says it could bind but thinks the server cannot ("y")
+  // is refused (a downgrade). Without a call, "p" is refused.
+  void set_channel_binding(std::string data, bool plus_selected) {
+    binding_data_ = std::move(data);
+    plus_selected_ = plus_selected;
+  }
+
   // client-first-message -> server-first-message
   std::variant<std::string, ScramError> handle_client_first(std::string_view message);
   // client-final-message -> server-final-message ("v=..."); afterwards client_key() is valid
@@ -66,6 +78,8 @@ class ScramServer {
   std::string server_first_;
   std::string combined_nonce_;
   std::string gs2_header_;
+  std::optional<std::string> binding_data_;
+  bool plus_selected_ = false;
   scram_key client_key_{};
   int step_ = 0;
 };
@@ -85,7 +99,14 @@ class ScramClient {
   static ScramClient from_password(std::string password, std::string client_nonce);
   static ScramClient from_keys(ScramClientKeys keys, std::string client_nonce);
 
-  std::string client_first() const;  // "n,,n=,r=<nonce>"
+  // Before client_first(): the connection is TLS. With binding data (the server offered
+  // SCRAM-SHA-256-PLUS) the exchange binds to it ("p=tls-server-end-point"); without, it says
+  // "y" (the client could bind, the server did not offer it).
+  void set_channel_binding(std::optional<std::string> data) {
+    tls_ = true;
+    binding_data_ = std::move(data);
+  }
+  std::string client_first() const;  // "<gs2 header>n=,r=<nonce>"
   // server-first-message -> client-final-message
   std::variant<std::string, ScramError> handle_server_first(std::string_view message);
   // server-final-message: nullopt when the server proved it knows the verifier
@@ -95,7 +116,10 @@ class ScramClient {
   ScramClient() = default;
   std::optional<std::string> password_;
   std::optional<ScramClientKeys> keys_;
+  std::string gs2_header() const;
   std::string client_nonce_;
+  bool tls_ = false;
+  std::optional<std::string> binding_data_;
   std::string auth_message_;
   scram_key server_key_{};
   int step_ = 0;

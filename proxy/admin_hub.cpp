@@ -135,6 +135,16 @@ admin::OpResult AdminHub::reload() {
     log::error("reload: ", applied->source_path, " rejected, the applied configuration stays: ", joined(errors));
     return {false, "configuration not reloaded; the applied one stays: " + joined(errors)};
   }
+  // New TLS contexts (renewed certificates) serve new connections; open sessions keep theirs.
+  std::shared_ptr<const TlsContexts> tls;
+  if (!(loaded.config->tls == applied->tls)) {
+    auto built = make_tls_contexts(loaded.config->tls);
+    if (!built.contexts) {
+      log::error("reload: ", applied->source_path, " rejected, the applied configuration stays: ", built.error);
+      return {false, "configuration not reloaded; the applied one stays: " + built.error};
+    }
+    tls = std::move(built.contexts);
+  }
   const auto diff = conf::diff_configs(*applied, *loaded.config);
   auto refused = diff.errors;
   const auto slots = conf::live_part(*applied, *loaded.config).backends;
@@ -161,6 +171,7 @@ admin::OpResult AdminHub::reload() {
   }
   auto next = std::make_shared<const conf::Config>(conf::live_part(*applied, *loaded.config));
   shared_.config.publish(next);
+  if (tls) shared_.tls.publish(std::move(tls));
   log::set_level(log_level_of(next->proxy.log_level));
   health_.reconfigure(next->backends, next->health_check);
   coordinator_.set_config(next);

@@ -70,7 +70,7 @@ struct BackendLink {
   std::string host;
   std::uint16_t port = 0;
   health::NodeRole role_at_open = health::NodeRole::unknown;
-  tcp::socket socket;
+  Transport socket;
   std::shared_ptr<Readiness> ready = std::make_shared<Readiness>();
   StreamBuffer in;
   protocol::FrameScanner scanner;
@@ -86,7 +86,7 @@ struct BackendLink {
   bool eof = false;
   bool streaming_to_client = false;  // a message from here is half-way to the client
 
-  BackendLink(tcp::socket s, const protocol::FrameScanner::Options& options)
+  BackendLink(Transport s, const protocol::FrameScanner::Options& options)
       : socket(std::move(s)), scanner(options) {}
   BackendLink(const BackendLink&) = delete;
   BackendLink& operator=(const BackendLink&) = delete;

@@ -41,6 +41,13 @@ class BackendAuthenticator {
                        const std::string& user)
       : creds_(creds), endpoint_(endpoint), user_(user) {}
 
+  // The backend connection is TLS; `binding` is its tls-server-end-point data (the backend's
+  // certificate hash), used when the backend offers SCRAM-SHA-256-PLUS.
+  void use_tls(std::optional<std::string> binding) {
+    tls_ = true;
+    binding_ = std::move(binding);
+  }
+
   // Appends the reply (if any) for `request` to `out`.
   std::optional<SessionError> answer(const protocol::AuthenticationRequest& request,
                                      protocol::byte_buffer& out) {
@@ -77,8 +84,13 @@ class BackendAuthenticator {
   std::optional<SessionError> start_scram(const protocol::AuthenticationRequest& request,
                                           protocol::byte_buffer& out) {
     bool offered = false;
-    for (const auto& m : request.mechanisms) offered = offered || m == protocol::k_scram_sha_256;
-    if (!offered) {
+    bool plus_offered = false;
+    for (const auto& m : request.mechanisms) {
+      offered = offered || m == protocol::k_scram_sha_256;
+      plus_offered = plus_offered || m == protocol::k_scram_sha_256_plus;
+    }
+    const bool plus = plus_offered && tls_ && binding_;
+    if (!offered && !plus) {
       return SessionError::make(sqlstate::feature_not_supported,
                                 "backend " + endpoint_.name + " offers no SASL mechanism pgrouter supports");
     }
@@ -89,7 +101,9 @@ class BackendAuthenticator {
     } else {
       return no_secret("SCRAM-SHA-256");
     }
-    protocol::write_sasl_initial_response(out, protocol::k_scram_sha_256, scram_->client_first());
+    if (tls_) scram_->set_channel_binding(plus ? binding_ : std::nullopt);
+    protocol::write_sasl_initial_response(out, plus ? protocol::k_scram_sha_256_plus : protocol::k_scram_sha_256,
+                                          scram_->client_first());
     return std::nullopt;
   }
 
@@ -122,22 +136,63 @@ class BackendAuthenticator {
   const BackendCredentials& creds_;
   const BackendEndpoint& endpoint_;
   const std::string& user_;
+  bool tls_ = false;
+  std::optional<std::string> binding_;
   std::optional<protocol::ScramClient> scram_;
 };
 
+// SSLRequest on a fresh connection, then TLS as the mode says (see login_to_backend).
+awaitable<std::optional<SessionError>> negotiate_tls(Transport& transport, const BackendEndpoint& endpoint,
+                                                    const BackendTls& tls) {
+  const auto fail = [&](std::string what) {
+    return SessionError::make(sqlstate::connection_failure,
+                              "TLS with backend " + endpoint.name + " (" + endpoint.host + ":" +
+                                  std::to_string(endpoint.port) + ") failed: " + what);
+  };
+  protocol::byte_buffer out;
+  protocol::write_ssl_request(out);
+  auto [wec, wn] = co_await asio::async_write(transport, asio::buffer(out), nothrow_awaitable);
+  if (wec) co_return lost(endpoint, "while asking for TLS: " + wec.message());
+  std::uint8_t answer = 0;
+  auto [rec, rn] = co_await asio::async_read(transport, asio::buffer(&answer, 1), nothrow_awaitable);
+  if (rec) co_return lost(endpoint, "while asking for TLS: " + rec.message());
+  if (answer == 'N') {
+    if (tls.mode == conf::ServerTlsMode::prefer) co_return std::nullopt;
+    co_return fail("the server does not accept TLS");
+  }
+  if (answer != 'S') {
+    // An 'E' here may come from a man in the middle: never parsed, never trusted.
+    co_return fail("the server answered the TLS request with '" + std::string(1, static_cast<char>(answer)) + "'");
+  }
+  error_code ec;
+  if (transport.socket().available(ec) > 0) {
+    // Bytes before the handshake cannot come from an honest server (CVE-2021-23222).
+    co_return fail("unexpected data after the server accepted TLS");
+  }
+  if (auto err = co_await transport.connect_tls(tls.contexts->backends.get(), endpoint.host,
+                                                tls.mode == conf::ServerTlsMode::verify_full)) {
+    co_return fail(*err);
+  }
+  co_return std::nullopt;
+}
+
 awaitable<std::variant<BackendLogin, SessionError>> login_unbounded(
     const BackendEndpoint& endpoint, const StartupParameters& parameters,
-    const BackendCredentials& credentials) {
+    const BackendCredentials& credentials, const BackendTls& tls) {
   co_await asio::this_coro::throw_if_cancelled(false);
   auto connected = co_await connect_to_backend(endpoint);
   if (auto* err = std::get_if<SessionError>(&connected)) co_return std::move(*err);
-  BackendLogin login{std::move(std::get<tcp::socket>(connected)), {}, {}, {}, 'I'};
+  BackendLogin login{Transport(std::move(std::get<tcp::socket>(connected))), {}, {}, {}, 'I'};
+  if (tls.mode != conf::ServerTlsMode::disable && tls.contexts && tls.contexts->backends) {
+    if (auto err = co_await negotiate_tls(login.socket, endpoint, tls)) co_return std::move(*err);
+  }
 
   protocol::byte_buffer out;
   protocol::write_startup_message(out, parameters);
   std::string user;
   for (const auto& [k, v] : parameters) if (k == "user") user = v;
   BackendAuthenticator auth(credentials, endpoint, user);
+  if (login.socket.is_tls()) auth.use_tls(tls_server_end_point(SSL_get0_peer_certificate(login.socket.ssl())));
   MessageReader reader(protocol::Direction::backend, protocol::k_large_message_limit);
 
   for (;;) {
@@ -232,9 +287,9 @@ BackendCredentials credentials_from_secret(const std::string& user, const std::s
 
 awaitable<std::variant<BackendLogin, SessionError>> login_to_backend(
     const BackendEndpoint& endpoint, const StartupParameters& parameters,
-    const BackendCredentials& credentials, std::chrono::milliseconds timeout) {
+    const BackendCredentials& credentials, std::chrono::milliseconds timeout, const BackendTls& tls) {
   asio::steady_timer deadline(co_await asio::this_coro::executor, timeout);
-  auto result = co_await (login_unbounded(endpoint, parameters, credentials) ||
+  auto result = co_await (login_unbounded(endpoint, parameters, credentials, tls) ||
                           deadline.async_wait(nothrow_awaitable));
   if (std::holds_alternative<timer_fired>(result)) {
     co_return SessionError::make(sqlstate::connection_failure,

@@ -10,11 +10,14 @@
 #include <variant>
 #include <vector>
 
+#include "conf/config.hpp"
 #include "protocol/startup.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/credentials.hpp"
 #include "proxy/session_error.hpp"
 #include "proxy/stream_buffer.hpp"
+#include "proxy/tls_context.hpp"
+#include "proxy/transport.hpp"
 
 namespace pgr::proxy {
 
@@ -25,7 +28,7 @@ struct BackendEndpoint {
 };
 
 struct BackendLogin {
-  tcp::socket socket;
+  Transport socket;
   StreamBuffer buffer;                    // bytes read past ReadyForQuery (relay them)
   protocol::byte_buffer status_messages;  // framed ParameterStatus/NoticeResponse to relay
   protocol::CancelRequest backend_key;
@@ -44,10 +47,18 @@ awaitable<std::string> send_cancel_request(const BackendEndpoint& endpoint,
 
 using StartupParameters = std::vector<std::pair<std::string, std::string>>;
 
-// Connects and logs in, all within `timeout`. Errors the backend sent come back as a
-// SessionError carrying the backend's own ErrorResponse.
+// [tls] server_mode and the contexts of the moment, for one login.
+struct BackendTls {
+  conf::ServerTlsMode mode = conf::ServerTlsMode::disable;
+  std::shared_ptr<const TlsContexts> contexts;
+};
+
+// Connects (with TLS as `tls` says: SSLRequest, then the handshake; 'N' is accepted only by
+// prefer, and an 'E' answer or bytes after 'S' fail the connection) and logs in, all within
+// `timeout`. Errors the backend sent come back as a SessionError carrying the backend's own
+// ErrorResponse.
 awaitable<std::variant<BackendLogin, SessionError>> login_to_backend(
     const BackendEndpoint& endpoint, const StartupParameters& parameters,
-    const BackendCredentials& credentials, std::chrono::milliseconds timeout);
+    const BackendCredentials& credentials, std::chrono::milliseconds timeout, const BackendTls& tls);
 
 }  // namespace pgr::proxy

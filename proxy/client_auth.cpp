@@ -31,14 +31,14 @@ std::string random_bytes(std::size_t n) {
   return out;
 }
 
-awaitable<error_code> send(tcp::socket& socket, const protocol::byte_buffer& out) {
+awaitable<error_code> send(Transport& socket, const protocol::byte_buffer& out) {
   auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), nothrow_awaitable);
   co_return ec;
 }
 
 // Reads the client's next password-family message ('p'); anything else ends the exchange.
 awaitable<std::variant<protocol::MessageView, SessionError>> read_password_message(
-    tcp::socket& client, MessageReader& reader) {
+    Transport& client, MessageReader& reader) {
   auto next = co_await reader.read(client);
   if (auto* failure = std::get_if<ReadFailure>(&next)) {
     if (failure->io) co_return SessionError::make(sqlstate::connection_failure, "client closed the connection during authentication");
@@ -53,20 +53,25 @@ awaitable<std::variant<protocol::MessageView, SessionError>> read_password_messa
 }
 
 awaitable<std::variant<BackendCredentials, SessionError>> run_scram(
-    tcp::socket& client, MessageReader& reader, const ClientAuthRequest& request,
+    Transport& client, MessageReader& reader, const ClientAuthRequest& request,
     const protocol::ScramVerifier& verifier, bool can_succeed) {
   protocol::byte_buffer out;
-  protocol::write_authentication_sasl(out, {std::string(protocol::k_scram_sha_256)});
+  std::vector<std::string> mechanisms;
+  if (request.channel_binding) mechanisms.emplace_back(protocol::k_scram_sha_256_plus);
+  mechanisms.emplace_back(protocol::k_scram_sha_256);
+  protocol::write_authentication_sasl(out, mechanisms);
   if (auto ec = co_await send(client, out)) co_return SessionError::make(sqlstate::connection_failure, ec.message());
 
   auto first = co_await read_password_message(client, reader);
   if (auto* err = std::get_if<SessionError>(&first)) co_return std::move(*err);
   const auto initial = protocol::parse_sasl_initial_response(std::get<protocol::MessageView>(first).body);
   if (!initial) co_return protocol_violation("malformed SASLInitialResponse message");
-  if (initial->mechanism != protocol::k_scram_sha_256) {
+  const bool plus = request.channel_binding && initial->mechanism == protocol::k_scram_sha_256_plus;
+  if (initial->mechanism != protocol::k_scram_sha_256 && !plus) {
     co_return protocol_violation("client selected an invalid SASL authentication mechanism");
   }
   protocol::ScramServer server(verifier, protocol::scram_random_nonce());
+  if (request.channel_binding) server.set_channel_binding(*request.channel_binding, plus);
   auto server_first = server.handle_client_first(initial->data);
   if (auto* err = std::get_if<protocol::ScramError>(&server_first)) co_return protocol_violation(err->message);
   out.clear();
@@ -95,7 +100,7 @@ awaitable<std::variant<BackendCredentials, SessionError>> run_scram(
 }
 
 awaitable<std::variant<BackendCredentials, SessionError>> run_md5(
-    tcp::socket& client, MessageReader& reader, const ClientAuthRequest& request,
+    Transport& client, MessageReader& reader, const ClientAuthRequest& request,
     const std::string& stored_hash, bool can_succeed) {
   std::array<std::uint8_t, 4> salt{};
   const auto salt_bytes = random_bytes(salt.size());
@@ -117,7 +122,7 @@ awaitable<std::variant<BackendCredentials, SessionError>> run_md5(
 }  // namespace
 
 awaitable<std::variant<BackendCredentials, SessionError>> authenticate_client(
-    tcp::socket& client, MessageReader& reader, const ClientAuthRequest& request) {
+    Transport& client, MessageReader& reader, const ClientAuthRequest& request) {
   const bool known = request.secret.has_value() && !request.secret->empty();
   if (request.method == conf::AuthMethod::trust) {
     co_return known ? credentials_from_secret(request.user, *request.secret) : BackendCredentials{};

@@ -22,11 +22,14 @@ struct ClientAuthRequest {
   std::string user;
   std::optional<std::string> secret;  // nullopt: unknown user
   std::string mock_secret;            // per-process random, for unknown users' fake salt
+  // TLS: the tls-server-end-point data of pgrouter's certificate; SCRAM-SHA-256-PLUS is
+  // offered and a client that selects it binds to this.
+  std::optional<std::string> channel_binding;
 };
 
 // Runs the exchange. On success the client has been sent everything up to (not including)
 // AuthenticationOk, which the session sends once a backend accepted the login.
 awaitable<std::variant<BackendCredentials, SessionError>> authenticate_client(
-    tcp::socket& client, MessageReader& reader, const ClientAuthRequest& request);
+    Transport& client, MessageReader& reader, const ClientAuthRequest& request);
 
 }  // namespace pgr::proxy

@@ -4,7 +4,11 @@
 #include <cassert>
 #include <random>
 
+#include <openssl/x509.h>
+
 #include "protocol/messages.hpp"
+#include "proxy/access_check.hpp"
+#include "conf/hba.hpp"
 #include "proxy/client_auth.hpp"
 #include "proxy/message_reader.hpp"
 #include "proxy/read_balancer.hpp"
@@ -23,6 +27,23 @@ constexpr std::size_t k_startup_buffer = 512;
 // A client may negotiate encryption twice (SSL then GSS, or the reverse) before starting.
 constexpr int k_max_negotiations = 2;
 
+// The TLS record type of a handshake: a ClientHello sent without an SSLRequest (PG17 direct TLS).
+constexpr std::uint8_t k_tls_handshake_record = 0x16;
+
+std::array<std::uint8_t, 16> mapped_address(const asio::ip::address& a) {
+  if (a.is_v4()) return asio::ip::make_address_v6(asio::ip::v4_mapped, a.to_v4()).to_bytes();
+  return a.to_v6().to_bytes();
+}
+
+std::optional<std::string> certificate_cn(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr) return std::nullopt;
+  char cn[256];
+  const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+  if (n < 0 || static_cast<std::size_t>(n) >= sizeof cn) return std::nullopt;
+  return std::string(cn, static_cast<std::size_t>(n));
+}
+
 std::string describe_peer(const tcp::socket& socket) {
   error_code ec;
   const auto ep = socket.remote_endpoint(ec);
@@ -39,7 +60,7 @@ std::string format_duration(std::chrono::steady_clock::duration d) {
 ClientSession::ClientSession(Worker& worker, tcp::socket client, std::uint64_t id, bool read_only_port)
     : worker_(worker), client_(std::move(client)), id_(id), client_buffer_(k_startup_buffer),
       started_(std::chrono::steady_clock::now()), read_only_port_(read_only_port) {
-  peer_ = describe_peer(client_);
+  peer_ = describe_peer(client_.socket());
   tag_ = "C-" + std::to_string(id_) + " " + peer_;
   worker_.add_session(this);
 }
@@ -80,6 +101,14 @@ awaitable<void> ClientSession::run() {
     co_await send_fatal(SessionError::make(sqlstate::too_many_connections, "sorry, too many clients already"));
     co_return;
   }
+  pending_login_ = worker_.shared().limits.begin_login(config.proxy.max_pending_logins);
+  if (!pending_login_) {
+    log::warn(tag_, ": rejected, max_pending_logins (", config.proxy.max_pending_logins, ") reached");
+    worker_.counters().count_rejection(RejectReason::max_connections);
+    co_await send_fatal(SessionError::make(sqlstate::too_many_connections,
+                                           "sorry, too many clients are logging in already"));
+    co_return;
+  }
 
   // Everything before the client is authenticated runs under client_login_timeout.
   asio::steady_timer login_deadline(client_.get_executor(), config.proxy.client_login_timeout);
@@ -106,6 +135,16 @@ awaitable<void> ClientSession::run() {
   }
 
   credentials_ = std::move(std::get<BackendCredentials>(phase));
+  pending_login_.reset();
+  std::string refusal;
+  user_db_lease_ = worker_.shared().limits.acquire(user_, database_, config.proxy.max_user_connections,
+                                                   config.proxy.max_db_connections, refusal);
+  if (!user_db_lease_) {
+    log::warn(tag_, ": rejected, ", refusal);
+    worker_.counters().count_rejection(RejectReason::max_connections);
+    co_await send_fatal(SessionError::make(sqlstate::too_many_connections, refusal));
+    co_return;
+  }
   if (auto err = co_await open_backend(credentials_)) {
     log::warn(tag_, ": backend login failed: ", err->sqlstate, " ", err->message);
     worker_.counters().count_rejection(err->sqlstate.starts_with("28") ? RejectReason::auth_failed
@@ -117,6 +156,12 @@ awaitable<void> ClientSession::run() {
 }
 
 awaitable<ClientSession::StartupResult> ClientSession::read_startup() {
+  if (co_await client_starts_with_tls()) {
+    if (auto failed = co_await start_client_tls(true)) {
+      if (auto* err = std::get_if<SessionError>(&*failed)) co_return std::move(*err);
+      co_return Quiet{};
+    }
+  }
   for (int negotiations = 0;; ++negotiations) {
     auto packet = co_await read_startup_packet();
     if (auto* err = std::get_if<SessionError>(&packet)) co_return std::move(*err);
@@ -130,16 +175,67 @@ awaitable<ClientSession::StartupResult> ClientSession::read_startup() {
     if (negotiations >= k_max_negotiations) {
       co_return SessionError::make(sqlstate::protocol_violation, "too many encryption requests");
     }
-    // SSLRequest or GSSENCRequest: TLS arrives with its own issue; until then, 'N'.
     if (client_buffer_.unread().size() > 0) {
       // Bytes sent before our answer could be injected by a man in the middle
       // (CVE-2021-23214): refuse rather than interpret them.
       co_return SessionError::make(sqlstate::protocol_violation, "unexpected data after an encryption request");
     }
+    if (client_.is_tls()) {
+      co_return SessionError::make(sqlstate::protocol_violation, "encryption request on an encrypted connection");
+    }
+    if (std::holds_alternative<protocol::SslRequest>(decoded) &&
+        worker_.shared().config->tls.client_mode != conf::ClientTlsMode::disable) {
+      if (auto failed = co_await start_client_tls(false)) {
+        if (auto* err = std::get_if<SessionError>(&*failed)) co_return std::move(*err);
+        co_return Quiet{};
+      }
+      continue;
+    }
+    // GSSENCRequest (or SSLRequest with TLS off): 'N', and the client goes on in plaintext.
     const std::uint8_t no = 'N';
     auto [ec, n] = co_await asio::async_write(client_, asio::buffer(&no, 1), nothrow_awaitable);
     if (ec) co_return Quiet{};
   }
+}
+
+awaitable<bool> ClientSession::client_starts_with_tls() {
+  if (worker_.shared().config->tls.client_mode == conf::ClientTlsMode::disable) co_return false;
+  // Peek, so that OpenSSL reads the ClientHello itself from the socket.
+  auto [wec] = co_await client_.socket().async_wait(tcp::socket::wait_read, nothrow_awaitable);
+  if (wec) co_return false;
+  std::uint8_t first = 0;
+  error_code ec;
+  const auto n = client_.socket().receive(asio::buffer(&first, 1), tcp::socket::message_peek, ec);
+  co_return !ec && n == 1 && first == k_tls_handshake_record;
+}
+
+awaitable<std::optional<std::variant<SessionError, ClientSession::Quiet>>> ClientSession::start_client_tls(
+    bool direct) {
+  const auto contexts = worker_.shared().tls.get();
+  if (!contexts || !contexts->clients) co_return Quiet{};
+  if (!direct) {
+    const std::uint8_t yes = 'S';
+    auto [ec, n] = co_await asio::async_write(client_, asio::buffer(&yes, 1), nothrow_awaitable);
+    if (ec) co_return Quiet{};
+  }
+  if (auto failed = co_await client_.accept_tls(contexts->clients.get())) {
+    // Whatever the client sent before the handshake (plaintext injected after the SSLRequest)
+    // fails the handshake here, so it is never read as protocol.
+    log::info(tag_, ": closed: ", *failed);
+    co_return Quiet{};
+  }
+  if (direct) {
+    const unsigned char* alpn = nullptr;
+    unsigned int alpn_length = 0;
+    SSL_get0_alpn_selected(client_.ssl(), &alpn, &alpn_length);
+    if (alpn_length == 0) {
+      co_return SessionError::make(sqlstate::protocol_violation,
+                                   "direct SSL connection established without ALPN protocol negotiation extension");
+    }
+  }
+  log::debug(tag_, ": TLS ", SSL_get_version(client_.ssl()), " ", SSL_get_cipher_name(client_.ssl()),
+             direct ? " (direct)" : "");
+  co_return std::nullopt;
 }
 
 awaitable<std::variant<protocol::StartupPacket, SessionError, ClientSession::Quiet>>
@@ -202,17 +298,40 @@ awaitable<ClientSession::LoginResult> ClientSession::authenticate(const protocol
     if (ec) co_return Quiet{};
   }
 
+  AccessFacts facts;
+  facts.tls = client_.is_tls();
+  facts.user = user_;
+  facts.database = database_;
+  error_code ec;
+  const auto remote = client_.socket().remote_endpoint(ec);
+  const auto local = client_.socket().local_endpoint(ec);
+  if (!ec) {
+    facts.host = remote.address().to_string();
+    facts.address = mapped_address(remote.address());
+    facts.local_address = mapped_address(local.address());
+  }
+  if (facts.tls) {
+    facts.certificate_verified =
+        SSL_get0_peer_certificate(client_.ssl()) != nullptr && SSL_get_verify_result(client_.ssl()) == X509_V_OK;
+    facts.cert_cn = certificate_cn(client_.ssl());
+  }
+  auto access = check_access(config, facts);
+  if (auto* err = std::get_if<SessionError>(&access)) co_return std::move(*err);
+  const auto method = std::get<conf::AuthMethod>(access);
+
   std::optional<BackendEndpoint> primary;
   if (!config.auth.users.contains(user_) && config.auth.auth_user) {
     primary = co_await wait_for_primary(config.proxy.backend_connect_timeout);
   }
-  auto secret = co_await lookup_secret(config, primary ? &*primary : nullptr, user_, database_);
+  auto secret = co_await lookup_secret(config, primary ? &*primary : nullptr, user_, database_,
+                                       worker_.shared().tls.get());
   if (auto* err = std::get_if<SessionError>(&secret)) co_return std::move(*err);
 
   MessageReader reader(protocol::Direction::frontend, protocol::k_small_message_limit);
-  const ClientAuthRequest request{config.auth.method, user_,
+  ClientAuthRequest request{method, user_,
                                   std::get<std::optional<std::string>>(secret),
-                                  worker_.shared().mock_secret};
+                                  worker_.shared().mock_secret, std::nullopt};
+  if (client_.is_tls()) request.channel_binding = tls_server_end_point(SSL_get_certificate(client_.ssl()));
   reader.buffer() = std::move(client_buffer_);
   auto result = co_await authenticate_client(client_, reader, request);
   client_buffer_ = std::move(reader.buffer());
@@ -291,7 +410,8 @@ awaitable<std::optional<std::pair<SessionError, std::optional<std::size_t>>>> Cl
   }
   const auto& view_node = worker_.view()->nodes[*node];
   const BackendEndpoint endpoint{view_node.name, view_node.host, view_node.port};
-  auto login = co_await login_to_backend(endpoint, parameters_, credentials, config.proxy.backend_connect_timeout);
+  const BackendTls tls{config.tls.server_mode, worker_.shared().tls.get()};
+  auto login = co_await login_to_backend(endpoint, parameters_, credentials, config.proxy.backend_connect_timeout, tls);
   if (auto* err = std::get_if<SessionError>(&login)) {
     // The backend's own answer (a wrong password, a missing database) goes to the client as
     // it is; a connection that failed (refused, reset, timed out) names the node to skip.

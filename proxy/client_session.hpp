@@ -16,10 +16,12 @@
 #include "protocol/startup.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/backend_login.hpp"
+#include "proxy/connection_limits.hpp"
 #include "proxy/credentials.hpp"
 #include "proxy/session_loop.hpp"
 #include "proxy/session_error.hpp"
 #include "proxy/stream_buffer.hpp"
+#include "proxy/transport.hpp"
 
 namespace pgr::proxy {
 
@@ -45,6 +47,9 @@ class ClientSession {
 
   awaitable<StartupResult> read_startup();
   awaitable<std::variant<protocol::StartupPacket, SessionError, Quiet>> read_startup_packet();
+  // TLS from the client: after 'S' to an SSLRequest, or direct (a ClientHello first).
+  awaitable<std::optional<std::variant<SessionError, Quiet>>> start_client_tls(bool direct);
+  awaitable<bool> client_starts_with_tls();
   awaitable<void> forward_cancel(const protocol::CancelRequest& request);
   awaitable<LoginResult> authenticate(const protocol::StartupMessage& startup);
   awaitable<std::optional<BackendEndpoint>> wait_for_primary(std::chrono::milliseconds limit);
@@ -60,7 +65,7 @@ class ClientSession {
   void finish(std::string_view reason);
 
   Worker& worker_;
-  tcp::socket client_;
+  Transport client_;
   std::optional<BackendLogin> login_;
   std::size_t login_node_ = 0;
   BackendCredentials credentials_;
@@ -80,6 +85,8 @@ class ClientSession {
   bool shutting_down_ = false;
   bool logged_in_ = false;
   bool read_only_port_ = false;
+  std::optional<ConnectionLimits::Lease> pending_login_;  // until logged in
+  std::optional<ConnectionLimits::Lease> user_db_lease_;  // while logged in
 };
 
 // Spawned by the listener on the worker that owns `client`.

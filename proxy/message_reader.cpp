@@ -15,7 +15,7 @@ MessageReader::MessageReader(protocol::Direction direction, std::uint32_t max_le
 }
 
 awaitable<std::variant<protocol::MessageView, ReadFailure>> MessageReader::read(
-    tcp::socket& socket) {
+    Transport& socket) {
   for (;;) {
     const auto event = scanner_.next(buffer_.unread());
     using Kind = protocol::FrameEvent::Kind;

@@ -13,6 +13,7 @@
 #include "proxy/asio.hpp"
 #include "proxy/session_error.hpp"
 #include "proxy/stream_buffer.hpp"
+#include "proxy/transport.hpp"
 
 namespace pgr::proxy {
 
@@ -26,7 +27,7 @@ class MessageReader {
   MessageReader(protocol::Direction direction, std::uint32_t max_length);
 
   // The next whole message; its body stays valid until the next call.
-  awaitable<std::variant<protocol::MessageView, ReadFailure>> read(tcp::socket& socket);
+  awaitable<std::variant<protocol::MessageView, ReadFailure>> read(Transport& socket);
 
   StreamBuffer& buffer() { return buffer_; }
   const protocol::FrameScanner& scanner() const { return scanner_; }

@@ -18,6 +18,8 @@
 
 #include "conf/config.hpp"
 #include "proxy/cancel_registry.hpp"
+#include "proxy/connection_limits.hpp"
+#include "proxy/tls_context.hpp"
 #include "proxy/traffic_counters.hpp"
 
 namespace pgr::proxy {
@@ -62,6 +64,8 @@ class ConfigSlot {
 struct ProxyShared {
   ConfigSlot config;
   CancelRegistry cancel_registry;
+  TlsSlot tls;               // the [tls] contexts for new connections (rebuilt on reload)
+  ConnectionLimits limits;   // per user / database / pending-login counts
   std::atomic<int> client_connections{0};
   std::atomic<std::uint64_t> clients_accepted{0};  // bumped by the listener (main)
   std::atomic<std::uint64_t> next_session_id{1};

@@ -53,7 +53,7 @@ awaitable<std::variant<std::optional<std::string>, SessionError>> run_auth_query
 
 awaitable<std::variant<std::optional<std::string>, SessionError>> lookup_secret(
     const conf::Config& config, const BackendEndpoint* primary, const std::string& user,
-    const std::string& database) {
+    const std::string& database, std::shared_ptr<const TlsContexts> shared_tls) {
   const auto& auth = config.auth;
   if (auto it = auth.users.find(user); it != auth.users.end()) co_return std::optional(it->second);
   if (!auth.auth_user) co_return std::optional<std::string>();
@@ -63,7 +63,8 @@ awaitable<std::variant<std::optional<std::string>, SessionError>> lookup_secret(
   creds.password = auth.auth_password;
   const StartupParameters params{{"user", *auth.auth_user}, {"database", database},
                                  {"application_name", "pgrouter-auth"}};
-  auto login = co_await login_to_backend(*primary, params, creds, config.proxy.backend_connect_timeout);
+  const BackendTls tls{config.tls.server_mode, shared_tls};
+  auto login = co_await login_to_backend(*primary, params, creds, config.proxy.backend_connect_timeout, tls);
   if (auto* err = std::get_if<SessionError>(&login)) {
     co_return lookup_failed("auth_user could not log in: " + err->message);
   }

@@ -16,6 +16,6 @@ namespace pgr::proxy {
 // nullopt inside the variant: the user is unknown (or has no password).
 awaitable<std::variant<std::optional<std::string>, SessionError>> lookup_secret(
     const conf::Config& config, const BackendEndpoint* primary, const std::string& user,
-    const std::string& database);
+    const std::string& database, std::shared_ptr<const TlsContexts> shared_tls);
 
 }  // namespace pgr::proxy

@@ -37,6 +37,12 @@ Server::~Server() = default;
 int Server::run() {
   const auto& config = *shared_.config;  // the config at start; a reload never frees it
   const auto worker_count = static_cast<std::size_t>(config.proxy.workers);
+  auto tls = make_tls_contexts(config.tls);
+  if (!tls.contexts) {
+    log::error(config.source_path, ": ", tls.error);
+    return 1;
+  }
+  shared_.tls.publish(std::move(tls.contexts));
   for (std::size_t i = 0; i < worker_count; ++i) {
     shared_.worker_counters.push_back(std::make_unique<WorkerCounters>());
     workers_.push_back(std::make_unique<Worker>(i, shared_));

@@ -85,7 +85,7 @@ std::string_view sql_of(protocol::bytes_view body) {
 }
 }  // namespace
 
-SessionLoop::SessionLoop(Worker& worker, tcp::socket& client, StreamBuffer& client_buffer, SessionIdentity identity,
+SessionLoop::SessionLoop(Worker& worker, Transport& client, StreamBuffer& client_buffer, SessionIdentity identity,
                          SessionStats& stats)
     : worker_(worker),
       client_(client),
@@ -178,8 +178,11 @@ awaitable<LoopOutcome> SessionLoop::run() {
   co_await asio::this_coro::throw_if_cancelled(false);
   error_code ec;
   client_.non_blocking(true, ec);
+  // TLS may hold decrypted bytes that never make the descriptor readable: try a read first.
+  client_ready_->readable = client_.is_tls();
   for (auto& link : links_) {
     if (link) link->socket.non_blocking(true, ec);
+    if (link) link->ready->readable = link->socket.is_tls();
   }
   if (client_in_.data.size() < k_read_chunk) client_in_.reserve_unread(k_read_chunk);
 
@@ -738,8 +741,9 @@ awaitable<BackendLink*> SessionLoop::ensure_link(std::size_t node) {
   const auto view = worker_.view();
   const auto& nv = view->nodes[node];
   const BackendEndpoint endpoint{nv.name, nv.host, nv.port};
+  const BackendTls tls{config.tls.server_mode, worker_.shared().tls.get()};
   auto login = co_await login_to_backend(endpoint, identity_.parameters, identity_.credentials,
-                                         config.proxy.backend_connect_timeout);
+                                         config.proxy.backend_connect_timeout, tls);
   if (auto* err = std::get_if<SessionError>(&login)) {
     log::warn(identity_.tag, ": could not open a link to ", nv.name, ": ", err->sqlstate, " ", err->message);
     if (const auto& report = worker_.shared().report_backend_failure) report(node, err->message);
@@ -760,6 +764,7 @@ awaitable<BackendLink*> SessionLoop::ensure_link(std::size_t node) {
   link->backend_key = ok.backend_key;
   error_code ec;
   link->socket.non_blocking(true, ec);
+  link->ready->readable = link->socket.is_tls();  // see run()
   log::debug(identity_.tag, ": opened a link to ", nv.name, " (backend pid ", ok.backend_key.process_id, ")");
   count_link_open(*link);
   grow_nodes(node + 1);  // the view may have grown during the login

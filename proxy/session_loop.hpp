@@ -68,7 +68,7 @@ struct LoopOutcome {
 
 class SessionLoop {
  public:
-  SessionLoop(Worker& worker, tcp::socket& client, StreamBuffer& client_buffer, SessionIdentity identity,
+  SessionLoop(Worker& worker, Transport& client, StreamBuffer& client_buffer, SessionIdentity identity,
               SessionStats& stats);
   ~SessionLoop();
   SessionLoop(const SessionLoop&) = delete;
@@ -130,7 +130,7 @@ class SessionLoop {
   void end(SessionEnd end, std::string reason, std::optional<SessionError> tell = std::nullopt);
 
   Worker& worker_;
-  tcp::socket& client_;
+  Transport& client_;
   StreamBuffer& client_in_;
   SessionIdentity identity_;
   SessionStats& stats_;

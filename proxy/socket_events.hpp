@@ -14,6 +14,7 @@
 
 #include "proxy/asio.hpp"
 #include "proxy/stream_buffer.hpp"
+#include "proxy/transport.hpp"
 
 namespace pgr::proxy {
 
@@ -44,11 +45,11 @@ class Waker {
     pending_ = false;
   }
 
-  void arm_read(tcp::socket& socket, const std::shared_ptr<Readiness>& r) {
+  void arm_read(Transport& transport, const std::shared_ptr<Readiness>& r) {
     if (r->read_armed || r->readable) return;
     r->read_armed = true;
     ++outstanding_;
-    socket.async_wait(tcp::socket::wait_read, [this, r](error_code ec) {
+    transport.socket().async_wait(tcp::socket::wait_read, [this, r](error_code ec) {
       r->read_armed = false;
       --outstanding_;
       // An error other than our own cancel is reported as readable: the read finds it.
@@ -56,12 +57,12 @@ class Waker {
       wake();
     });
   }
-  void arm_write(tcp::socket& socket, const std::shared_ptr<Readiness>& r) {
+  void arm_write(Transport& transport, const std::shared_ptr<Readiness>& r) {
     if (r->write_armed) return;
     r->write_armed = true;
     r->writable = false;
     ++outstanding_;
-    socket.async_wait(tcp::socket::wait_write, [this, r](error_code ec) {
+    transport.socket().async_wait(tcp::socket::wait_write, [this, r](error_code ec) {
       r->write_armed = false;
       --outstanding_;
       if (ec != asio::error::operation_aborted) r->writable = true;
@@ -81,7 +82,7 @@ enum class IoStatus : std::uint8_t { progress, would_block, closed };
 
 // One non-blocking read into the free space of `buffer` (grown to `wanted` bytes of unread
 // data first). Clears `r.readable` when the socket has nothing more.
-inline IoStatus read_available(tcp::socket& socket, StreamBuffer& buffer, Readiness& r, std::size_t wanted,
+inline IoStatus read_available(Transport& socket, StreamBuffer& buffer, Readiness& r, std::size_t wanted,
                                std::size_t chunk, error_code& ec) {
   if (buffer.free_space() == 0 || buffer.data.size() - buffer.begin < wanted) {
     buffer.reserve_unread(std::max(wanted, buffer.end - buffer.begin + chunk));
@@ -98,7 +99,7 @@ inline IoStatus read_available(tcp::socket& socket, StreamBuffer& buffer, Readin
 }
 
 // Writes as much of out[begin..] as the socket takes now. Returns false on a failed socket.
-inline bool write_available(tcp::socket& socket, protocol::byte_buffer& out, std::size_t& begin, Readiness& r,
+inline bool write_available(Transport& socket, protocol::byte_buffer& out, std::size_t& begin, Readiness& r,
                             error_code& ec) {
   while (begin < out.size() && r.writable) {
     const std::size_t n = socket.write_some(asio::buffer(out.data() + begin, out.size() - begin), ec);

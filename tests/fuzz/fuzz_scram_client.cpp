@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "fuzz_support.hpp"
+#include "protocol/base64.hpp"
 #include "scram_fuzz_setup.hpp"
 
 namespace {
@@ -51,7 +52,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
                     ? ScramClient::from_keys(fuzz_keys(), std::string(pgr::fuzz::k_client_nonce))
                     : ScramClient::from_password(std::string(pgr::fuzz::k_password),
                                                  std::string(pgr::fuzz::k_client_nonce));
-  check(client.client_first() == "n,,n=,r=" + std::string(pgr::fuzz::k_client_nonce));
+  // Bit 1: a TLS connection; bit 2: the server offered SCRAM-SHA-256-PLUS (binding data).
+  const bool tls = (mode & 2) != 0;
+  const bool plus = (mode & 4) != 0;
+  if (tls) client.set_channel_binding(plus ? std::optional<std::string>(std::string(32, '\x5a')) : std::nullopt);
+  const std::string gs2 = !tls ? "n,," : plus ? "p=tls-server-end-point,," : "y,,";
+  check(client.client_first() == gs2 + "n=,r=" + std::string(pgr::fuzz::k_client_nonce));
   const auto client_final = client.handle_server_first(server_first);
   if (const auto* error = std::get_if<ScramError>(&client_final)) {
     check(!error->bad_password);
@@ -59,7 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     return 0;
   }
   const auto& message = std::get<std::string>(client_final);
-  check(message.starts_with("c=biws,r=" + std::string(pgr::fuzz::k_client_nonce)));
+  check(message.starts_with("c=" + base64_encode(as_bytes(gs2 + (tls && plus ? std::string(32, '\x5a') : ""))) +
+                            ",r=" + std::string(pgr::fuzz::k_client_nonce)));
   const auto verdict = client.handle_server_final(server_final);
   if (!verdict) check(server_final.starts_with("v="));
   check(client.handle_server_final(server_final).has_value());  // the exchange is over

@@ -1,6 +1,7 @@
 // Fuzzes ScramServer with client-first and client-final messages. Mode byte: bit 0 replays
 // an honest client-first so the input is only the client-final (seeds carry a valid proof);
-// bit 1 uses the mock verifier. Otherwise the input is "<client-first>\0<client-final>".
+// bit 1 uses the mock verifier; bit 2 makes the connection TLS (channel-binding data set) and
+// bit 3 says the client selected SCRAM-SHA-256-PLUS. Otherwise the input is "<client-first>\0<client-final>".
 #include <string>
 #include <variant>
 
@@ -38,13 +39,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   const ScramVerifier verifier =
       (mode & 2) != 0 ? scram_mock_verifier("someone", "secret") : pgr::fuzz::fuzz_verifier();
   ScramServer server(verifier, std::string(pgr::fuzz::k_server_nonce));
+  const std::string binding(32, '\x5a');
+  const bool tls = (mode & 4) != 0;
+  const bool plus = (mode & 8) != 0;
+  if (tls) server.set_channel_binding(binding, plus);
 
   std::string client_first;
   std::string_view client_final;
   if ((mode & 1) != 0) {
-    client_first = ScramClient::from_password(std::string(pgr::fuzz::k_password),
-                                              std::string(pgr::fuzz::k_client_nonce))
-                       .client_first();
+    auto honest = ScramClient::from_password(std::string(pgr::fuzz::k_password),
+                                             std::string(pgr::fuzz::k_client_nonce));
+    if (tls) honest.set_channel_binding(plus ? std::optional<std::string>(binding) : std::nullopt);
+    client_first = honest.client_first();
     client_final = input;
   } else {
     const auto [first, rest] = pgr::fuzz::split_once(input, '\0');

@@ -52,7 +52,7 @@ def render_pgrouter_toml(*, port: int, backends: list[tuple[str, str, int]],
                          workers: int = 2, max_client_connections: int = 1000,
                          log_level: str = "info", client_login_timeout: str = "10s",
                          health_period: str = "1s", health_timeout: str = "2s",
-                         extra: str = "", proxy_extra: str = "",
+                         extra: str = "", proxy_extra: str = "", auth_extra: str = "",
                          backend_extra: dict[str, str] | None = None) -> str:
     """The pgrouter config for one listener on 127.0.0.1:port in front of `backends`
     ((name, host, port) tuples, the first being the primary). proxy_extra: TOML lines added
@@ -73,6 +73,8 @@ def render_pgrouter_toml(*, port: int, backends: list[tuple[str, str, int]],
         out.append(f"auth_user = {_toml_str(auth_user)}")
     if auth_password is not None:
         out.append(f"auth_password = {_toml_str(auth_password)}")
+    if auth_extra:
+        out.append(auth_extra.strip())
     out += ["", "[health_check]", f"period = {_toml_str(health_period)}",
             f"timeout = {_toml_str(health_timeout)}", f"user = {_toml_str(SUPERUSER)}",
             f"password = {_toml_str(SUPERPASS)}", 'database = "postgres"']
@@ -109,7 +111,7 @@ class PgRouter:
     appended verbatim after the last [[backends]]: start it with a [table] header),
     ready_login ((user, password, db) used to wait for readiness; None = wait only for the
     TCP port), env (extra environment), health_period/health_timeout ([health_check]),
-    proxy_extra (TOML lines added to [proxy]), backend_extra (backend name -> TOML lines added
+    proxy_extra (TOML lines added to [proxy]; auth_extra: to [auth]), backend_extra (backend name -> TOML lines added
     to its [[backends]] table, e.g. {"node2": "weight = 3"}), read_only_listen (also listen on
     a second free port, .ro_port, as proxy.read_only_listen).
     stop() asserts a clean exit (code 0 after SIGTERM, no sanitizer report in the log)."""
@@ -123,7 +125,8 @@ class PgRouter:
                  client_login_timeout: str = "10s", env: dict | None = None,
                  ready_timeout: float | None = None, health_period: str = "1s",
                  health_timeout: str = "2s", proxy_extra: str = "",
-                 backend_extra: dict[str, str] | None = None, read_only_listen: bool = False):
+                 backend_extra: dict[str, str] | None = None, read_only_listen: bool = False,
+                 auth_extra: str = ""):
         self.cluster = cluster
         self.name = name
         self.dir = cluster.base_dir
@@ -137,7 +140,7 @@ class PgRouter:
                          max_client_connections=max_client_connections,
                          client_login_timeout=client_login_timeout, extra=extra,
                          health_period=health_period, health_timeout=health_timeout,
-                         backend_extra=backend_extra)
+                         backend_extra=backend_extra, auth_extra=auth_extra)
         self.proxy_extra = proxy_extra
         self.read_only_listen = read_only_listen
         self.ro_port = 0  # the read_only_listen port (read_only_listen=True)

@@ -311,3 +311,84 @@ TEST(ScramNonce, IsRandomPrintableBase64) {
 
 }  // namespace
 }  // namespace pgr::protocol
+
+namespace pgr::protocol {
+namespace {
+
+// Channel binding: each TLS leg binds to its own certificate hash, and pass-through still works.
+TEST(ScramChannelBinding, EachLegBindsToItsOwnCertificate) {
+  const auto verifier = scram_verifier_from_password("s3cret", "0123456789abcdef", 4096);
+  const std::string front_cert_hash(32, '\x11');
+  const std::string backend_cert_hash(32, '\x22');
+
+  ScramServer front(verifier, scram_random_nonce());
+  front.set_channel_binding(front_cert_hash, true);
+  auto client = ScramClient::from_password("s3cret", scram_random_nonce());
+  client.set_channel_binding(front_cert_hash);
+  EXPECT_TRUE(client.client_first().starts_with("p=tls-server-end-point,,n=,r="));
+  ASSERT_EQ(run_exchange(front, client), std::nullopt);
+
+  ScramClientKeys keys{front.client_key(), verifier.server_key, verifier.salt, verifier.iterations};
+  ScramServer backend(verifier, scram_random_nonce());
+  backend.set_channel_binding(backend_cert_hash, true);
+  auto proxy = ScramClient::from_keys(keys, scram_random_nonce());
+  proxy.set_channel_binding(backend_cert_hash);
+  ASSERT_EQ(run_exchange(backend, proxy), std::nullopt);
+  EXPECT_EQ(backend.client_key(), front.client_key());
+}
+
+TEST(ScramChannelBinding, AnotherCertificateHashFails) {
+  const auto verifier = scram_verifier_from_password("pw", "salt-salt-salt!!", 4096);
+  ScramServer server(verifier, scram_random_nonce());
+  server.set_channel_binding(std::string(32, 'a'), true);
+  auto client = ScramClient::from_password("pw", scram_random_nonce());
+  client.set_channel_binding(std::string(32, 'b'));  // a man in the middle's certificate
+  const auto error = run_exchange(server, client);
+  ASSERT_TRUE(error);
+  EXPECT_FALSE(error->bad_password);
+  EXPECT_EQ(error->message, "SCRAM channel binding check failed");
+}
+
+TEST(ScramChannelBinding, DowngradeAndMismatchedMechanismRefused) {
+  const auto verifier = scram_verifier_from_password("pw", "salt-salt-salt!!", 4096);
+  {
+    // The client could bind but thinks the server cannot: over TLS that is a downgrade.
+    ScramServer server(verifier, "n");
+    server.set_channel_binding("hash", false);
+    const auto r = server.handle_client_first("y,,n=,r=abc");
+    ASSERT_TRUE(std::holds_alternative<ScramError>(r));
+    EXPECT_NE(std::get<ScramError>(r).message.find("negotiation error"), std::string::npos);
+  }
+  {
+    ScramServer server(verifier, "n");
+    server.set_channel_binding("hash", true);  // PLUS selected, no binding in the message
+    EXPECT_TRUE(std::holds_alternative<ScramError>(server.handle_client_first("n,,n=,r=abc")));
+  }
+  {
+    ScramServer server(verifier, "n");
+    server.set_channel_binding("hash", false);  // plain SCRAM selected, binding in the message
+    EXPECT_TRUE(std::holds_alternative<ScramError>(server.handle_client_first("p=tls-server-end-point,,n=,r=abc")));
+  }
+  {
+    ScramServer server(verifier, "n");  // no TLS: p= refused
+    EXPECT_TRUE(std::holds_alternative<ScramError>(server.handle_client_first("p=tls-server-end-point,,n=,r=abc")));
+  }
+  {
+    ScramServer server(verifier, "n");
+    server.set_channel_binding("hash", true);
+    const auto r = server.handle_client_first("p=tls-unique,,n=,r=abc");
+    ASSERT_TRUE(std::holds_alternative<ScramError>(r));
+    EXPECT_EQ(std::get<ScramError>(r).message, "unsupported SCRAM channel-binding type");
+  }
+  {
+    // Without PLUS offered over TLS, our client says "y" and a server with no binding accepts.
+    ScramServer server(verifier, scram_random_nonce());
+    auto client = ScramClient::from_password("pw", scram_random_nonce());
+    client.set_channel_binding(std::nullopt);
+    EXPECT_TRUE(client.client_first().starts_with("y,,"));
+    EXPECT_EQ(run_exchange(server, client), std::nullopt);
+  }
+}
+
+}  // namespace
+}  // namespace pgr::protocol
