@@ -98,15 +98,15 @@ awaitable<void> ClientSession::run() {
       config.proxy.max_client_connections) {
     log::warn(tag_, ": rejected, max_client_connections (", config.proxy.max_client_connections, ") reached");
     worker_.counters().count_rejection(RejectReason::max_connections);
-    co_await send_fatal(SessionError::make(sqlstate::too_many_connections, "sorry, too many clients already"));
+    co_await refuse_after_startup(SessionError::make(sqlstate::too_many_connections, "sorry, too many clients already"));
     co_return;
   }
   pending_login_ = worker_.shared().limits.begin_login(config.proxy.max_pending_logins);
   if (!pending_login_) {
     log::warn(tag_, ": rejected, max_pending_logins (", config.proxy.max_pending_logins, ") reached");
     worker_.counters().count_rejection(RejectReason::max_connections);
-    co_await send_fatal(SessionError::make(sqlstate::too_many_connections,
-                                           "sorry, too many clients are logging in already"));
+    co_await refuse_after_startup(
+        SessionError::make(sqlstate::too_many_connections, "sorry, too many clients are logging in already"));
     co_return;
   }
 
@@ -153,6 +153,21 @@ awaitable<void> ClientSession::run() {
     co_return;
   }
   co_await serve();
+}
+
+// A client refused for a limit still gets its SSLRequest answered and its startup packet
+// read, as PostgreSQL does, so that it sees the 53300 (libpq reads an ErrorResponse in place
+// of the SSLRequest's answer as a broken server), and a CancelRequest is still forwarded:
+// cancelling must work when the router is full. Bounded by a short deadline.
+awaitable<void> ClientSession::refuse_after_startup(const SessionError& error) {
+  const auto limit = std::min<std::chrono::milliseconds>(worker_.shared().config->proxy.client_login_timeout,
+                                                         k_refusal_startup_timeout);
+  asio::steady_timer deadline(client_.get_executor(), limit);
+  auto startup = co_await (read_startup() || deadline.async_wait(nothrow_awaitable));
+  if (std::holds_alternative<timer_fired>(startup) || std::holds_alternative<Quiet>(startup) || shutting_down_) {
+    co_return;
+  }
+  co_await send_fatal(error);
 }
 
 awaitable<ClientSession::StartupResult> ClientSession::read_startup() {

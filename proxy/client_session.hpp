@@ -62,6 +62,8 @@ class ClientSession {
   awaitable<std::optional<SessionError>> open_backend(const BackendCredentials& credentials);
   awaitable<void> serve();
   awaitable<void> send_fatal(const SessionError& error);
+  awaitable<void> refuse_after_startup(const SessionError& error);
+  static constexpr std::chrono::milliseconds k_refusal_startup_timeout{2'000};
   void finish(std::string_view reason);
 
   Worker& worker_;

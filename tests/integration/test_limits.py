@@ -7,6 +7,7 @@ from __future__ import annotations
 import resource
 import socket
 import struct
+import threading
 import time
 
 import psycopg2
@@ -59,6 +60,40 @@ def test_max_client_connections(cluster, auth_users):
         c = logged_in(r)
         assert c.simple_query("SELECT 1") == [("1",)]
         for x in held + [c]:
+            x.close()
+
+
+def test_full_router_still_answers_sslrequest_and_forwards_cancel(cluster, auth_users):
+    """At max_client_connections a refused libpq client (sslmode=prefer: SSLRequest first)
+    sees the 53300 itself, and a CancelRequest for a running query still gets through."""
+    with cluster.pgrouter(name="pgrouter_full_cancel", users=auth_users,
+                          max_client_connections=2) as r:
+        held = []
+        assert wait_until(lambda: _try_fill(r, held, 1), 10)
+        busy = psycopg2.connect(r.dsn(sslmode="prefer"))
+        with pytest.raises(psycopg2.OperationalError) as ei:
+            psycopg2.connect(r.dsn(sslmode="prefer"))
+        assert "sorry, too many clients already" in str(ei.value)
+        outcome = []
+
+        def sleeper():
+            try:
+                with busy.cursor() as cur:
+                    cur.execute("SELECT pg_sleep(30)")
+                outcome.append("finished")
+            except psycopg2.errors.QueryCanceled:
+                outcome.append("cancelled")
+
+        t = threading.Thread(target=sleeper)
+        start = time.monotonic()
+        t.start()
+        time.sleep(0.5)
+        busy.cancel()  # a new connection carrying a CancelRequest, while the router is full
+        t.join(30)
+        assert outcome == ["cancelled"], outcome
+        assert time.monotonic() - start < 20
+        busy.close()
+        for x in held:
             x.close()
 
 
