@@ -193,7 +193,7 @@ def _wait_lagging(nodes, timeout: float = 20) -> float:
 @pytest.mark.deadline(180)
 @pytest.mark.parametrize("what", ["max_lag", "max_lag_bytes"])
 def test_lagging_standby_gets_no_reads(cluster, auth_users, delayed, nodes, what):
-    """With node2 kept ~2 s behind (max_lag = "1s"), or behind by twice max_lag_bytes (set
+    """With node2 kept ~2 s behind (max_lag = "1s"), or behind by four times max_lag_bytes (set
     from its measured lag: node1's sampled lag stays far below), a router started then never
     sends node2 a read; node1 takes them all. Once the writes stop and node2 has caught up,
     it reads again."""
@@ -202,7 +202,9 @@ def test_lagging_standby_gets_no_reads(cluster, auth_users, delayed, nodes, what
         if what == "max_lag":
             limit = 'max_lag = "1s"'
         else:
-            limit = f'max_lag_bytes = "{max(8, int(lag / 2 / 1024))}kB"'
+            # A quarter of the measured lag: the filler's write rate, and so node2's lag in
+            # bytes, swings on a loaded machine (half of it was crossed once in CI).
+            limit = f'max_lag_bytes = "{max(8, int(lag / 4 / 1024))}kB"'
         with start_router(cluster, auth_users, f"primary_reads = false\n{limit}",
                           log_level="debug") as r:  # debug: the route lines say why
             r.wait_reads_reach({nodes.n1.port}, required=False)
