@@ -5,19 +5,15 @@
 #include <ctime>
 
 #include "admin/list_table.hpp"
+#include "admin/pgpool_report.hpp"
 
 namespace pgr::admin {
 
 namespace {
 
+// "-" for never, else pgpool's local time format (as pcp_health_check_stats shows it).
 std::string when(std::int64_t unix_seconds) {
-  if (unix_seconds == 0) return "-";
-  const std::time_t t = unix_seconds;
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
+  return unix_seconds == 0 ? "-" : format_unix_time(unix_seconds);
 }
 
 std::string number(double value) {

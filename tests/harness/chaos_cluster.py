@@ -45,14 +45,7 @@ class ChaosRouter(pgcluster.PgRouter):
 
 def start_router(cluster, users, state_file: str, name: str = "chaos") -> ChaosRouter:
     r = ChaosRouter(cluster, name=name, users=users, state_file=state_file, workers=2)
-    cluster._state.routers.append(r)
-    try:
-        r.start()
-    except BaseException:
-        r.stop(check=False)
-        cluster._forget_router(r)
-        raise
-    return r
+    return cluster.start_router(r)
 
 
 # -- direct access to the nodes ------------------------------------------------------------------

@@ -552,13 +552,16 @@ class Cluster:
         """Start a pgrouter in front of this cluster (see PgRouter for the options)."""
         self._router_seq += 1
         kw.setdefault("name", f"pgrouter{self._router_seq}")
-        r = PgRouter(self, **kw)
+        return self.start_router(PgRouter(self, **kw))
+
+    def start_router(self, r: "PgRouter") -> "PgRouter":
+        """Start `r` (a PgRouter or a subclass) and stop it with the cluster."""
         self._state.routers.append(r)
         try:
             r.start()
         except BaseException:
             r.stop(check=False)
-            self._state.routers.remove(r)
+            self._forget_router(r)
             raise
         return r
 

@@ -78,14 +78,7 @@ class AdminRouter(FailoverRouter):
 
 def start_admin_router(cluster, users, *, name: str, failover: str = "", **kw) -> AdminRouter:
     r = AdminRouter(cluster, name=name, users=users, failover=failover, **kw)
-    cluster._state.routers.append(r)
-    try:
-        r.start()
-    except BaseException:
-        r.stop(check=False)
-        cluster._forget_router(r)
-        raise
-    return r
+    return cluster.start_router(r)
 
 
 def read_ports(router, n: int = 60) -> dict[int, int]:

@@ -46,14 +46,7 @@ class FailoverRouter(pgcluster.PgRouter):
 
 def start_router(cluster, users, *, name: str, failover: str = "", **kw) -> FailoverRouter:
     r = FailoverRouter(cluster, name=name, users=users, failover=failover, **kw)
-    cluster._state.routers.append(r)  # stopped with the cluster, as Cluster.pgrouter() does
-    try:
-        r.start()
-    except BaseException:
-        r.stop(check=False)
-        cluster._forget_router(r)
-        raise
-    return r
+    return cluster.start_router(r)
 
 
 def wait_for(what: str, predicate, timeout: float, interval: float = 0.2):
