@@ -29,6 +29,27 @@ json::object probes_json(const ProbeStats& p) {
                       {"last_failure", p.last_failure}};
 }
 
+json::object pool_stats_json(const NodePoolStats& p) {
+  json::array buckets;
+  for (const auto count : p.wait_buckets) buckets.push_back(count);
+  return json::object{{"idle", p.idle},
+                      {"waiting", p.waiting},
+                      {"held", p.held},
+                      {"wait_buckets", std::move(buckets)},
+                      {"wait_count", p.wait_count},
+                      {"wait_sum_us", p.wait_sum_us}};
+}
+
+json::object pool_json(const PoolSnapshot& p) {
+  return json::object{{"node", p.node},
+                      {"database", p.database},
+                      {"user", p.user},
+                      {"active", p.active},
+                      {"idle", p.idle},
+                      {"waiting", p.waiting},
+                      {"max_wait_us", p.max_wait_us}};
+}
+
 // Readers that tolerate missing fields (an older pgrouter) but not wrong types.
 struct Reader {
   const json::object& o;
@@ -74,6 +95,41 @@ struct Reader {
   }
 };
 
+void pool_stats_from_json(const json::value& value, NodePoolStats& p, std::string& error) {
+  const Reader r{value.as_object(), error};
+  r.number("idle", p.idle);
+  r.number("waiting", p.waiting);
+  r.number("held", p.held);
+  r.number("wait_count", p.wait_count);
+  r.number("wait_sum_us", p.wait_sum_us);
+  const auto* buckets = value.as_object().if_contains("wait_buckets");
+  if (buckets == nullptr || buckets->is_null()) return;
+  if (!buckets->is_array()) {
+    error = "field wait_buckets is not an array";
+    return;
+  }
+  // Another pgrouter's bounds may differ in number: the common ones are read.
+  const auto& items = buckets->as_array();
+  for (std::size_t i = 0; i < items.size() && i < p.wait_buckets.size(); ++i) {
+    boost::system::error_code ec;
+    p.wait_buckets[i] = items[i].to_number<std::uint64_t>(ec);
+    if (ec) error = "field wait_buckets has a non-number";
+  }
+}
+
+PoolSnapshot pool_from_json(const json::object& o, std::string& error) {
+  PoolSnapshot p;
+  const Reader r{o, error};
+  r.number("node", p.node);
+  r.string("database", p.database);
+  r.string("user", p.user);
+  r.number("active", p.active);
+  r.number("idle", p.idle);
+  r.number("waiting", p.waiting);
+  r.number("max_wait_us", p.max_wait_us);
+  return p;
+}
+
 NodeSnapshot node_from_json(const json::object& o, std::string& error) {
   NodeSnapshot n;
   const Reader r{o, error};
@@ -101,6 +157,7 @@ NodeSnapshot node_from_json(const json::object& o, std::string& error) {
     tr.number("others", n.traffic.others);
     tr.number("connections", n.traffic.connections);
   }
+  if (const auto* p = o.if_contains("pool"); p != nullptr && p->is_object()) pool_stats_from_json(*p, n.pool, error);
   if (const auto* p = o.if_contains("health_check"); p != nullptr && p->is_object()) {
     const Reader pr{p->as_object(), error};
     pr.number("total", n.probes.total);
@@ -144,6 +201,7 @@ json::value to_json(const NodeSnapshot& n) {
                     {"writes", n.traffic.writes},
                     {"others", n.traffic.others},
                     {"connections", n.traffic.connections}}},
+      {"pool", pool_stats_json(n.pool)},
       {"health_check", probes_json(n.probes)},
   };
 }
@@ -153,6 +211,8 @@ json::value to_json(const ClusterSnapshot& s) {
   for (const auto& n : s.nodes) {
     if (!n.removed) nodes.push_back(to_json(n));
   }
+  json::array pools;
+  for (const auto& p : s.pools) pools.push_back(pool_json(p));
   json::array failovers;
   for (const auto& f : s.recent_failovers) {
     failovers.push_back(json::object{
@@ -169,6 +229,9 @@ json::value to_json(const ClusterSnapshot& s) {
       {"failover_running", s.failover_running},
       {"recent_failovers", std::move(failovers)},
       {"nodes", std::move(nodes)},
+      {"pool_mode", s.pool_mode},
+      {"max_backend_connections", s.max_backend_connections},
+      {"pools", std::move(pools)},
   };
 }
 
@@ -188,6 +251,21 @@ std::optional<ClusterSnapshot> snapshot_from_json(const json::value& value, std:
   r.number("clients_accepted", s.clients_accepted);
   r.number("failovers", s.failovers);
   r.boolean("failover_running", s.failover_running);
+  r.string("pool_mode", s.pool_mode);
+  r.number("max_backend_connections", s.max_backend_connections);
+  if (const auto* pools = o.if_contains("pools"); pools != nullptr && !pools->is_null()) {
+    if (!pools->is_array()) {
+      error = "field pools is not an array";
+      return std::nullopt;
+    }
+    for (const auto& item : pools->as_array()) {
+      if (!item.is_object()) {
+        error = "a pool is not an object";
+        return std::nullopt;
+      }
+      s.pools.push_back(pool_from_json(item.as_object(), error));
+    }
+  }
   if (const auto* f = o.if_contains("recent_failovers"); f != nullptr && f->is_array()) {
     for (const auto& item : f->as_array()) {
       if (!item.is_object()) continue;

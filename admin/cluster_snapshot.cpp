@@ -51,6 +51,7 @@ const NodeSnapshot* ClusterSnapshot::find(std::string_view name_or_index) const 
 
 std::vector<NodeSnapshot> snapshot_nodes(const health::ClusterView& view,
                                          const std::vector<NodeTraffic>& traffic,
+                                         const std::vector<NodePoolStats>& pool,
                                          const std::vector<ProbeStats>& probes) {
   std::vector<NodeSnapshot> out;
   out.reserve(view.nodes.size());
@@ -80,6 +81,7 @@ std::vector<NodeSnapshot> snapshot_nodes(const health::ClusterView& view,
           std::chrono::duration_cast<std::chrono::seconds>(n.last_probe.time_since_epoch()).count();
     }
     if (n.index < traffic.size()) s.traffic = traffic[n.index];
+    if (n.index < pool.size()) s.pool = pool[n.index];
     if (n.index < probes.size()) {
       s.probes = probes[n.index];
       if (s.probes.status_changed != 0) s.last_status_change = s.probes.status_changed;

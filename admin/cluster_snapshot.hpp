@@ -56,6 +56,24 @@ struct NodeTraffic {
   std::int64_t connections = 0;  // client sessions' backend links open to the node now
 };
 
+// Upper bounds (microseconds) of the pool wait-time histogram's buckets; proxy's
+// NodeRouteCounters counts at these same bounds (admin_hub.cpp checks at compile time).
+inline constexpr std::array<std::int64_t, 8> k_pool_wait_bounds_us{1'000,     10'000,    100'000,    500'000,
+                                                                   1'000'000, 5'000'000, 30'000'000, 120'000'000};
+
+// [pool] figures for one node over every worker (copied from ProxyShared's atomics and the
+// node's connection budget). Sessions' links open now are NodeTraffic::connections.
+struct NodePoolStats {
+  std::int64_t idle = 0;     // pooled connections kept for the next client
+  std::int64_t waiting = 0;  // client sessions queued for a connection
+  std::int64_t held = 0;     // backend connections pgrouter holds: active, idle, logging in, resetting
+  // How long clients waited for a connection: counts at k_pool_wait_bounds_us, CUMULATIVE (a
+  // wait counts in every bucket whose bound is >= it); longer waits count only in wait_count.
+  std::array<std::uint64_t, k_pool_wait_bounds_us.size()> wait_buckets{};
+  std::uint64_t wait_count = 0;
+  std::uint64_t wait_sum_us = 0;
+};
+
 struct NodeSnapshot {
   std::size_t index = 0;
   std::string name;
@@ -76,6 +94,7 @@ struct NodeSnapshot {
   std::string last_error;
   std::int64_t last_status_change = 0;  // unix seconds: the last up/down change (else last probe)
   NodeTraffic traffic;
+  NodePoolStats pool;
   ProbeStats probes;
 };
 
@@ -94,6 +113,18 @@ struct ClientTraffic {
   std::vector<std::pair<std::string, std::uint64_t>> errors;    // SQLSTATE class -> errors, non-zero only
 };
 
+// One backend connection pool ([pool]): a node, a database and a user (clients whose other
+// startup parameters differ have pools of their own, summed here), over every worker.
+struct PoolSnapshot {
+  std::size_t node = 0;
+  std::string database;
+  std::string user;
+  int active = 0;   // connections lent to client sessions (or logging in, or being reset)
+  int idle = 0;     // connections kept for the next client
+  int waiting = 0;  // client sessions queued for a connection
+  std::int64_t max_wait_us = 0;  // the longest wait in progress
+};
+
 struct ClusterSnapshot {
   std::uint64_t generation = 0;
   std::optional<std::size_t> primary;
@@ -104,16 +135,20 @@ struct ClusterSnapshot {
   std::uint64_t failovers = 0;
   std::vector<FailoverRecord> recent_failovers;  // newest last, a few at most
   bool failover_running = false;
+  std::vector<PoolSnapshot> pools;  // sorted by (node, database, user)
+  std::string pool_mode;            // [pool] mode: "none", "session", "transaction"
+  int max_backend_connections = 0;  // [pool], per node; 0: no limit
   std::string version;  // "0.1.0 (abc1234)"
   std::int64_t started_at = 0;  // unix seconds
 
   [[nodiscard]] const NodeSnapshot* find(std::string_view name_or_index) const;
 };
 
-// The node part of a snapshot, from a published view; traffic and probes by node index
-// (missing entries stay zero).
+// The node part of a snapshot, from a published view; traffic, pool figures and probes by
+// node index (missing entries stay zero).
 [[nodiscard]] std::vector<NodeSnapshot> snapshot_nodes(const health::ClusterView& view,
                                                        const std::vector<NodeTraffic>& traffic,
+                                                       const std::vector<NodePoolStats>& pool,
                                                        const std::vector<ProbeStats>& probes);
 
 }  // namespace pgr::admin

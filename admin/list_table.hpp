@@ -1,6 +1,6 @@
 // `pgrouterctl list`: the cluster as a table in the manner of `patronictl list` — one row per
 // node with its role, state, timeline, lag (MB and seconds), weight and the statements routed
-// to it.
+// to it; with --pools, the backend connection pools below it (SHOW POOL_POOLS's columns).
 //
 // Thread rules: pure functions.
 #pragma once
@@ -16,5 +16,7 @@ namespace pgr::admin {
 [[nodiscard]] std::string node_state(const NodeSnapshot& node);
 
 [[nodiscard]] std::string format_list(const ClusterSnapshot& snapshot);
+// One row per pool, pgpool_report.hpp's pool_pools_rows; the mode and limit in the title.
+[[nodiscard]] std::string format_pools(const ClusterSnapshot& snapshot);
 
 }  // namespace pgr::admin

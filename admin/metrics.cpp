@@ -2,7 +2,9 @@
 #include "admin/metrics.hpp"
 
 #include <array>
+#include <limits>
 #include <map>
+#include <vector>
 
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
@@ -21,6 +23,11 @@ constexpr std::array k_metrics{
   MetricDef{"pgrouter_node_lag_seconds", MetricType::gauge, "Standby: an upper bound on how stale its data is."},
   MetricDef{"pgrouter_node_statements_routed_total", MetricType::counter, "Statements (units) routed to the node, by kind: read, write, other."},
   MetricDef{"pgrouter_node_backend_connections", MetricType::gauge, "Client sessions' backend connections (links) open to the node now."},
+  MetricDef{"pgrouter_pool_connections", MetricType::gauge, "[pool] backend connections to the node, by state: active (lent to client sessions), idle (kept for the next client)."},
+  MetricDef{"pgrouter_pool_held_connections", MetricType::gauge, "Backend connections pgrouter holds to the node (active, idle, logging in, being reset): what max_backend_connections limits."},
+  MetricDef{"pgrouter_pool_waiting_clients", MetricType::gauge, "Client sessions queued for a backend connection to the node."},
+  MetricDef{"pgrouter_pool_wait_seconds", MetricType::histogram, "How long client sessions waited for a backend connection to the node."},
+  MetricDef{"pgrouter_pool_max_backend_connections", MetricType::gauge, "[pool] max_backend_connections: the most backend connections per node; 0: no limit."},
   MetricDef{"pgrouter_health_check_duration_seconds", MetricType::histogram, "Duration of health-check probes."},
   MetricDef{"pgrouter_health_checks_total", MetricType::counter, "Health-check probes run."},
   MetricDef{"pgrouter_health_check_failures_total", MetricType::counter, "Health-check probes that failed."},
@@ -70,19 +77,38 @@ class Families {
     family.metric.push_back(std::move(metric));
   }
 
-  void add_histogram(std::string_view name, Labels labels, const ProbeStats& stats) {
+  // `buckets`: (cumulative count, upper bound in seconds), bounds rising; +Inf is `count`.
+  void add_histogram(std::string_view name, Labels labels, std::uint64_t count, double sum_seconds,
+                     const std::vector<prometheus::ClientMetric::Bucket>& buckets) {
     auto& family = families_.at(index_.at(name));
     prometheus::ClientMetric metric;
     metric.label = std::move(labels);
-    metric.histogram.sample_count = stats.total;
-    metric.histogram.sample_sum = static_cast<double>(stats.duration_ms_sum) / 1000.0;
+    metric.histogram.sample_count = count;
+    metric.histogram.sample_sum = sum_seconds;
+    metric.histogram.bucket = buckets;
+    metric.histogram.bucket.push_back({count, std::numeric_limits<double>::infinity()});
+    family.metric.push_back(std::move(metric));
+  }
+
+  // Probe durations: ProbeStats counts each probe in one bucket only.
+  void add_histogram(std::string_view name, Labels labels, const ProbeStats& stats) {
+    std::vector<prometheus::ClientMetric::Bucket> buckets;
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < k_probe_buckets_seconds.size(); ++i) {
       cumulative += stats.duration_buckets[i];
-      metric.histogram.bucket.push_back({cumulative, k_probe_buckets_seconds[i]});
+      buckets.push_back({cumulative, k_probe_buckets_seconds[i]});
     }
-    metric.histogram.bucket.push_back({stats.total, std::numeric_limits<double>::infinity()});
-    family.metric.push_back(std::move(metric));
+    add_histogram(name, std::move(labels), stats.total, static_cast<double>(stats.duration_ms_sum) / 1000.0,
+                  buckets);
+  }
+
+  // Pool waits: NodePoolStats's buckets are cumulative already.
+  void add_histogram(std::string_view name, Labels labels, const NodePoolStats& pool) {
+    std::vector<prometheus::ClientMetric::Bucket> buckets;
+    for (std::size_t i = 0; i < k_pool_wait_bounds_us.size(); ++i) {
+      buckets.push_back({pool.wait_buckets[i], static_cast<double>(k_pool_wait_bounds_us[i]) / 1e6});
+    }
+    add_histogram(name, std::move(labels), pool.wait_count, static_cast<double>(pool.wait_sum_us) / 1e6, buckets);
   }
 
   std::vector<prometheus::MetricFamily> take() {
@@ -128,10 +154,16 @@ std::string render_metrics(const ClusterSnapshot& s, std::string_view git_sha) {
     f.add("pgrouter_node_statements_routed_total", node({{"kind", "other"}}),
           static_cast<double>(n.traffic.others));
     f.add("pgrouter_node_backend_connections", node(), static_cast<double>(n.traffic.connections));
+    f.add("pgrouter_pool_connections", node({{"state", "active"}}), static_cast<double>(n.traffic.connections));
+    f.add("pgrouter_pool_connections", node({{"state", "idle"}}), static_cast<double>(n.pool.idle));
+    f.add("pgrouter_pool_held_connections", node(), static_cast<double>(n.pool.held));
+    f.add("pgrouter_pool_waiting_clients", node(), static_cast<double>(n.pool.waiting));
+    f.add_histogram("pgrouter_pool_wait_seconds", node(), n.pool);
     f.add_histogram("pgrouter_health_check_duration_seconds", node(), n.probes);
     f.add("pgrouter_health_checks_total", node(), static_cast<double>(n.probes.total));
     f.add("pgrouter_health_check_failures_total", node(), static_cast<double>(n.probes.fail));
   }
+  f.add("pgrouter_pool_max_backend_connections", {}, s.max_backend_connections);
   f.add("pgrouter_clients_connected", {}, static_cast<double>(s.clients));
   f.add("pgrouter_clients_accepted_total", {}, static_cast<double>(s.clients_accepted));
   for (const auto& [reason, count] : s.traffic.rejected) {

@@ -1,6 +1,7 @@
 // pgpool-II style node reports (see pgpool_report.hpp).
 #include "admin/pgpool_report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -65,6 +66,35 @@ const std::vector<std::string>& backend_stats_columns() {
 std::vector<std::string> backend_stats_row(const NodeSnapshot& n) {
   return {std::to_string(n.index), n.host, std::to_string(n.port), pgpool_status(n), pgpool_role(n),
           std::to_string(n.traffic.reads), std::to_string(n.traffic.writes), std::to_string(n.traffic.others)};
+}
+
+const std::vector<std::string>& pool_pools_columns() {
+  // PgBouncer's SHOW POOLS names (cl_waiting, sv_active, sv_idle, maxwait_us) where they mean
+  // the same; sv_active counts connections logging in or being reset too.
+  static const std::vector<std::string> columns{"node_id",    "hostname",  "port",    "database",
+                                                "username",   "pool_mode", "cl_waiting", "sv_active",
+                                                "sv_idle",    "sv_total",  "maxwait_us", "max_backend_connections"};
+  return columns;
+}
+
+std::vector<std::vector<std::string>> pool_pools_rows(const std::vector<NodeSnapshot>& nodes,
+                                                      const std::vector<PoolSnapshot>& pools,
+                                                      std::string_view pool_mode, int max_backend_connections) {
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(pools.size());
+  for (const auto& p : pools) {
+    const auto node = std::find_if(nodes.begin(), nodes.end(), [&p](const auto& n) { return n.index == p.node; });
+    const bool known = node != nodes.end();
+    rows.push_back({std::to_string(p.node), known ? node->host : "", known ? std::to_string(node->port) : "",
+                    p.database, p.user, std::string(pool_mode), std::to_string(p.waiting), std::to_string(p.active),
+                    std::to_string(p.idle), std::to_string(p.active + p.idle), std::to_string(p.max_wait_us),
+                    std::to_string(max_backend_connections)});
+  }
+  return rows;
+}
+
+std::vector<std::vector<std::string>> pool_pools_rows(const ClusterSnapshot& s) {
+  return pool_pools_rows(s.nodes, s.pools, s.pool_mode, s.max_backend_connections);
 }
 
 pcp::NodeInfo pcp_node_info(const NodeSnapshot& n, double total_weight) {

@@ -1,6 +1,6 @@
 // pgrouterctl: the operator's command line for a running pgrouter, over its admin socket.
 //
-//   pgrouterctl [-s SOCKET | -c CONFIG] [--json] list | attach NODE | detach NODE |
+//   pgrouterctl [-s SOCKET | -c CONFIG] [--json] list [--pools] | attach NODE | detach NODE |
 //               promote NODE [--switchover] | reload | stop [smart|fast|immediate]
 //
 // Exit codes: 0 done, 1 refused or failed, 2 bad usage, 3 pgrouter not reachable.
@@ -32,19 +32,22 @@ using pgr::admin::ControlRequest;
 constexpr std::string_view k_usage =
     "usage: pgrouterctl [-s SOCKET | -c CONFIG] [--json] COMMAND\n"
     "commands:\n"
-    "  list                          the nodes, like patronictl list\n"
+    "  list [--pools]                the nodes, like patronictl list; --pools: the backend\n"
+    "                                connection pools too (as SHOW POOL_POOLS)\n"
     "  attach NODE                   return a detached node to service (if it follows the primary)\n"
     "  detach NODE                   take a node out of service at once\n"
     "  promote NODE [--switchover]   make NODE the primary (switchover: demote the old one safely first)\n"
     "  reload                        re-read the configuration file\n"
     "  stop [smart|fast|immediate]   stop pgrouter (smart: once clients have left)\n"
-    "NODE is a backend name or index. The socket is [admin] admin_socket: give -s, -c, or\n"
+    "NODE is a backend name or index. --json prints pgrouter's answer as JSON (list: the\n"
+    "whole cluster, pools included). The socket is [admin] admin_socket: give -s, -c, or\n"
     "set PGROUTER_ADMIN_SOCKET.\n";
 
 struct Options {
   std::string socket;
   std::string config;
   bool json = false;
+  bool pools = false;  // list --pools
   std::vector<std::string> words;
 };
 
@@ -143,6 +146,8 @@ int main(int argc, char** argv) {
       o.config = argv[++i];
     } else if (arg == "--json") {
       o.json = true;
+    } else if (arg == "--pools") {
+      o.pools = true;
     } else if (arg == "-h" || arg == "--help") {
       std::cout << k_usage;
       return 0;
@@ -154,6 +159,7 @@ int main(int argc, char** argv) {
   std::string error;
   const auto request = request_of(o.words, error);
   if (!request) return usage(error);
+  if (o.pools && request->kind != ControlKind::list) return usage("--pools goes with list");
   const auto path = socket_path(o, error);
   if (path.empty()) return usage(error);
   const int timeout = request->kind == ControlKind::promote ? 600 : 30;
@@ -186,6 +192,7 @@ int main(int argc, char** argv) {
     std::string parse_error;
     if (const auto snapshot = pgr::admin::snapshot_from_json(*cluster, parse_error)) {
       std::cout << pgr::admin::format_list(*snapshot);
+      if (o.pools) std::cout << "\n" << pgr::admin::format_pools(*snapshot);
     } else {
       std::cerr << "pgrouterctl: cannot read the cluster: " << parse_error << "\n";
       return 1;

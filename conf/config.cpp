@@ -24,7 +24,7 @@ using detail::TomlValue;
 namespace {
 
 constexpr std::array k_sections{Section::proxy,        Section::auth,     Section::health_check,
-                                Section::load_balance, Section::failover, Section::admin, Section::tls,
+                                Section::load_balance, Section::pool, Section::failover, Section::admin, Section::tls,
                                 Section::backends};
 
 std::optional<Section> section_named(std::string_view name) {
@@ -34,25 +34,30 @@ std::optional<Section> section_named(std::string_view name) {
   return std::nullopt;
 }
 
+// Edits (insert, delete, replace, swap two neighbours) from a to b: "hots" is one from "host".
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
+}
+
+// A typo away: at most two edits, and fewer than half the name (so "foo" is not a "pool").
+bool is_typo_of(std::string_view name, std::string_view candidate) {
+  const auto distance = edit_distance(name, candidate);
+  return distance <= 2 && 2 * distance < std::max(name.size(), candidate.size());
 }
 
 // "unknown key", with a suggestion when a key of the section is a typo away.
 std::string unknown_key_problem(std::string_view name, Section section) {
   for (const auto& key : config_keys()) {
-    if (key.section == section && edit_distance(name, key.name) <= 2) {
+    if (key.section == section && is_typo_of(name, key.name)) {
       return "unknown key (did you mean \"" + std::string(key.name) + "\"?)";
     }
   }
@@ -68,7 +73,7 @@ std::string unknown_top_problem(std::string_view name, const TomlValue& value) {
                                        [](const TomlValue& item) { return item.is_table(); }));
   const std::string what = is_table ? "unknown table" : "unknown key";
   for (const auto section : k_sections) {
-    if (edit_distance(name, to_string(section)) <= 2) {
+    if (is_typo_of(name, to_string(section))) {
       const std::string spelt = section == Section::backends
                                     ? "[[backends]]"
                                     : "[" + std::string(to_string(section)) + "]";
@@ -350,6 +355,10 @@ std::string_view to_string(LoadBalanceMode mode) {
 
 std::string_view to_string(TransactionReads reads) {
   return detail::k_transaction_reads_names.at(static_cast<std::size_t>(reads));
+}
+
+std::string_view to_string(PoolMode mode) {
+  return detail::k_pool_mode_names.at(static_cast<std::size_t>(mode));
 }
 
 std::string_view to_string(FailoverMode mode) {

@@ -124,6 +124,26 @@ struct LoadBalanceConfig {
   friend bool operator==(const LoadBalanceConfig&, const LoadBalanceConfig&) = default;
 };
 
+// [pool]: how sessions share backend connections.
+//   none: a session opens its own connections and closes them at its end;
+//   session: a connection serves one session for its life, then is reset and reused;
+//   transaction: a connection is lent for one transaction (or autocommit statement).
+enum class PoolMode : std::uint8_t { none, session, transaction };
+std::string_view to_string(PoolMode mode);
+
+struct PoolConfig {
+  PoolMode mode = PoolMode::session;
+  int max_backend_connections = 0;  // per node, across workers; 0: no limit
+  int min_idle = 0;                 // per pool (node, user, database, startup parameters)
+  std::chrono::milliseconds idle_timeout{600'000};
+  std::chrono::milliseconds max_lifetime{3'600'000};
+  std::optional<std::chrono::milliseconds> connect_timeout;  // nullopt: proxy.backend_connect_timeout
+  std::chrono::milliseconds query_wait_timeout{120'000};
+  std::string server_reset_query = "DISCARD ALL";
+  int max_prepared_statements = 100;  // per backend connection (transaction mode)
+  friend bool operator==(const PoolConfig&, const PoolConfig&) = default;
+};
+
 enum class FailoverMode { builtin, command, manual };
 std::string_view to_string(FailoverMode mode);
 
@@ -207,6 +227,7 @@ struct Config {
   AuthConfig auth;
   HealthCheckConfig health_check;
   LoadBalanceConfig load_balance;
+  PoolConfig pool;
   FailoverConfig failover;
   AdminConfig admin;
   TlsConfig tls;

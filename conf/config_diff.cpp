@@ -33,6 +33,12 @@ ConfigDiff diff_configs(const Config& a, const Config& b) {
   check(d.live, !(a.auth == b.auth), "auth");
   check(d.live, !(a.health_check == b.health_check), "health_check");
   check(d.live, !(a.load_balance == b.load_balance), "load_balance");
+  check(d.restart, a.pool.mode != b.pool.mode, "pool.mode");
+  {
+    auto pa = a.pool;
+    pa.mode = b.pool.mode;
+    check(d.live, !(pa == b.pool), "pool");
+  }
   check(d.live, !(a.failover == b.failover), "failover");
   check(d.live, !(a.tls == b.tls), "tls");
   check(d.restart, a.admin.pcp_listen != b.admin.pcp_listen, "admin.pcp_listen");
@@ -66,6 +72,7 @@ Config live_part(const Config& applied, const Config& loaded) {
   out.admin.pcp_socket_dir = applied.admin.pcp_socket_dir;
   out.admin.http_listen = applied.admin.http_listen;
   out.admin.admin_socket = applied.admin.admin_socket;
+  out.pool.mode = applied.pool.mode;
   out.backends = assign_backend_slots(applied.backends, loaded.backends).slots;
   return out;
 }

@@ -224,6 +224,57 @@ const std::array k_keys{
       store(detail::read_function_names(f), c.load_balance.write_functions);
     }},
 
+  // [pool]
+  KeyDef{Section::pool, "mode", KeyType::choice, R"("session")", false,
+    "none: a session opens its own backend connections and closes them at its end; session: "
+    "a connection serves one client session for its life, then is reset with "
+    "server_reset_query and kept for the next session with the same user, database and "
+    "startup parameters; transaction: a connection is lent for one transaction (or one "
+    "autocommit statement) and returned at ReadyForQuery 'I'. Restart only.",
+    [](const Field& f, Config& c) {
+      if (const auto i = detail::read_choice(f, detail::k_pool_mode_names)) {
+        c.pool.mode = static_cast<PoolMode>(*i);
+      }
+    }},
+  KeyDef{Section::pool, "max_backend_connections", KeyType::integer, "0", false,
+    "Backend connections pgrouter keeps to each node, across all workers (health checks and "
+    "failover connections aside), 0..100000; 0: no limit. A client needing one more waits "
+    "(query_wait_timeout).",
+    [](const Field& f, Config& c) {
+      store(detail::read_integer(f, 0, 100'000), c.pool.max_backend_connections);
+    }},
+  KeyDef{Section::pool, "min_idle", KeyType::integer, "0", false,
+    "Idle connections kept open per pool (node, user, database) once it has been used, "
+    "0..1000, within max_backend_connections.",
+    [](const Field& f, Config& c) { store(detail::read_integer(f, 0, 1000), c.pool.min_idle); }},
+  KeyDef{Section::pool, "idle_timeout", KeyType::duration, R"("10m")", false,
+    "An idle pooled connection unused this long is closed (min_idle aside).",
+    [](const Field& f, Config& c) { store(detail::read_duration(f, false), c.pool.idle_timeout); }},
+  KeyDef{Section::pool, "max_lifetime", KeyType::duration, R"("1h")", false,
+    "A connection older than this is closed when it is next returned idle.",
+    [](const Field& f, Config& c) { store(detail::read_duration(f, false), c.pool.max_lifetime); }},
+  KeyDef{Section::pool, "connect_timeout", KeyType::duration, "", false,
+    "Time to connect and log in a new pooled connection. Default: proxy.backend_connect_timeout.",
+    [](const Field& f, Config& c) {
+      if (const auto d = detail::read_duration(f, false)) c.pool.connect_timeout = d;
+    }},
+  KeyDef{Section::pool, "query_wait_timeout", KeyType::duration, R"("120s")", false,
+    "How long a client waits in the queue for a backend connection when the node's "
+    "max_backend_connections are all in use; then SQLSTATE 53300.",
+    [](const Field& f, Config& c) {
+      store(detail::read_duration(f, false), c.pool.query_wait_timeout);
+    }},
+  KeyDef{Section::pool, "server_reset_query", KeyType::string, R"("DISCARD ALL")", false,
+    "Run on a connection before another session gets it (session mode; transaction mode "
+    "when a session changed its state); \"\" runs nothing.",
+    [](const Field& f, Config& c) { store(detail::read_string(f), c.pool.server_reset_query); }},
+  KeyDef{Section::pool, "max_prepared_statements", KeyType::integer, "100", false,
+    "Transaction mode: prepared statements kept on each backend connection, 1..100000; the "
+    "least recently used beyond that are closed.",
+    [](const Field& f, Config& c) {
+      store(detail::read_integer(f, 1, 100'000), c.pool.max_prepared_statements);
+    }},
+
   // [failover]
   KeyDef{Section::failover, "mode", KeyType::choice, R"("builtin")", false,
     "builtin: pgrouter promotes a standby with pg_promote() and repoints the others; command: "
@@ -418,6 +469,8 @@ std::string_view to_string(Section section) {
       return "health_check";
     case Section::load_balance:
       return "load_balance";
+    case Section::pool:
+      return "pool";
     case Section::failover:
       return "failover";
     case Section::admin:

@@ -15,7 +15,7 @@ namespace detail {
 struct Field;
 }
 
-enum class Section { proxy, auth, health_check, load_balance, failover, admin, tls, backends };
+enum class Section { proxy, auth, health_check, load_balance, pool, failover, admin, tls, backends };
 std::string_view to_string(Section section);
 
 enum class KeyType {

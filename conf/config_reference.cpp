@@ -42,7 +42,8 @@ std::string default_cell(const KeyDef& key) {
 std::string config_reference_markdown() {
   static constexpr std::array k_order{Section::proxy,        Section::auth,
                                       Section::health_check, Section::load_balance,
-                                      Section::failover,     Section::admin,
+                                      Section::pool,         Section::failover,
+                                      Section::admin,
                                       Section::tls,          Section::backends};
   std::string out;
   for (const auto section : k_order) {

@@ -34,6 +34,7 @@ inline constexpr std::array<std::string_view, 2> k_load_balance_mode_names{"stat
                                                                            "session"};
 inline constexpr std::array<std::string_view, 2> k_transaction_reads_names{"until_write",
                                                                            "primary"};
+inline constexpr std::array<std::string_view, 3> k_pool_mode_names{"none", "session", "transaction"};
 inline constexpr std::array<std::string_view, 3> k_failover_mode_names{"builtin", "command",
                                                                        "manual"};
 inline constexpr std::array<std::string_view, 3> k_client_tls_mode_names{"disable", "allow", "require"};

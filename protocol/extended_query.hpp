@@ -37,6 +37,17 @@ std::optional<TargetRef> parse_target_ref(bytes_view body);
 // Execute ('E'): the portal (the row limit that follows is not read).
 std::optional<std::string_view> parse_execute_portal(bytes_view body);
 
+// Pooled connections prepare statements under their own names (a client's "s1" is not
+// another client's "s1"). These append `message` (a framed Parse, Bind, or Describe/Close of
+// a statement) with the statement name replaced by `name`; false (nothing appended) when the
+// message is malformed or names no statement.
+bool write_parse_renamed(byte_buffer& out, bytes_view framed_parse, std::string_view name);
+bool write_bind_renamed(byte_buffer& out, bytes_view framed_bind, std::string_view name);
+bool write_target_renamed(byte_buffer& out, bytes_view framed_target, std::string_view name);
+// What a Parse prepares, for telling equal statements apart: its query and parameter types
+// (the body after the statement name). Empty when malformed.
+bytes_view parse_definition(bytes_view parse_body);
+
 // Appends a framed Close of statement or portal `name` (kind 'S' or 'P').
 void write_close(byte_buffer& out, char kind, std::string_view name);
 // Appends a framed Flush.

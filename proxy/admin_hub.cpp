@@ -34,6 +34,24 @@ std::string joined(const std::vector<std::string>& items) {
 
 admin::OpResult from(coordinator::Coordinator::Result r) { return {r.ok, std::move(r.message)}; }
 
+// One node's [pool] figures; `held`: its budget's connections now. The histogram's relaxed
+// loads may catch a wait half counted, so the copy is made consistent (each bucket at least
+// the one below, the count at least the last bucket), as Prometheus requires.
+admin::NodePoolStats pool_stats(const NodeRouteCounters& c, int held) {
+  admin::NodePoolStats p;
+  p.idle = c.pool_idle.load(std::memory_order_relaxed);
+  p.waiting = c.pool_waiting.load(std::memory_order_relaxed);
+  p.held = held;
+  std::uint64_t below = 0;
+  for (std::size_t b = 0; b < p.wait_buckets.size(); ++b) {
+    below = std::max(below, c.pool_wait_buckets[b].load(std::memory_order_relaxed));
+    p.wait_buckets[b] = below;
+  }
+  p.wait_count = std::max(below, c.pool_wait_count.load(std::memory_order_relaxed));
+  p.wait_sum_us = c.pool_wait_sum_us.load(std::memory_order_relaxed);
+  return p;
+}
+
 std::string address(const std::optional<conf::ListenAddress>& a) {
   return a ? a->host + ":" + std::to_string(a->port) : "";
 }
@@ -102,18 +120,24 @@ void AdminHub::record_probe(std::size_t index, bool ok, std::chrono::millisecond
 
 admin::ClusterSnapshot AdminHub::snapshot() const {
   const auto view = health_.current();
+  const auto& config = *shared_.config;
   std::vector<admin::NodeTraffic> traffic;
+  std::vector<admin::NodePoolStats> pool;
   std::vector<admin::ProbeStats> probes;
   for (std::size_t i = 0; i < view->nodes.size() && i < shared_.route_counters.size(); ++i) {
     const auto& c = shared_.route_counters[i];
     traffic.push_back({c.reads.load(std::memory_order_relaxed), c.writes.load(std::memory_order_relaxed),
                        c.others.load(std::memory_order_relaxed), c.links.load(std::memory_order_relaxed)});
+    pool.push_back(pool_stats(c, i < shared_.budgets.size() ? shared_.budgets[i].held() : 0));
     probes.push_back(c.probe_stats());
   }
   admin::ClusterSnapshot s;
   s.generation = view->generation;
   s.primary = view->primary;
-  s.nodes = admin::snapshot_nodes(*view, traffic, probes);
+  s.nodes = admin::snapshot_nodes(*view, traffic, pool, probes);
+  if (shared_.pool_rows) s.pools = shared_.pool_rows();
+  s.pool_mode = std::string(conf::to_string(config.pool.mode));
+  s.max_backend_connections = config.pool.max_backend_connections;
   s.clients = shared_.client_connections.load(std::memory_order_relaxed);
   s.clients_accepted = shared_.clients_accepted.load(std::memory_order_relaxed);
   for (const auto& counters : shared_.worker_counters) add_worker_traffic(*counters, s.traffic);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -23,6 +24,7 @@
 #include "protocol/messages.hpp"
 #include "protocol/startup.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/pool_budget.hpp"
 #include "proxy/route_planner.hpp"
 #include "proxy/socket_events.hpp"
 #include "proxy/stream_buffer.hpp"
@@ -60,8 +62,42 @@ struct ResponseGroup {
   bool ends_transaction = false;
   std::vector<std::string> settings;  // session-state SQL to record if the group succeeds
   bool deallocates_all = false;
+  // Statements Parsed on the link in this group: if the group fails, whether they exist
+  // there is unknown (an error skips the rest of the unit).
+  std::vector<std::string> parsed;
+  std::uint64_t statement_clock_start = 0;  // the link's statement clock when it was sent
 
   bool visible() const { return purpose == Purpose::client; }
+};
+
+// A statement prepared on a backend connection: what it is (a hash of its query and parameter
+// types; 0: unknown, re-Parse before use) and when it was last used (for the pooled
+// connection's bounded cache).
+struct LinkStatement {
+  std::uint64_t content = 0;
+  std::uint64_t last_used = 0;
+};
+
+// Counts a connection as lent out (to a session, or to its reset) in its pool's figures for as
+// long as it is set; any path that drops the connection uncounts it.
+class LentMark {
+ public:
+  LentMark() = default;
+  LentMark(const LentMark&) = delete;
+  LentMark& operator=(const LentMark&) = delete;
+  ~LentMark() { clear(); }
+  void set(std::shared_ptr<int> counter) {
+    clear();
+    counter_ = std::move(counter);
+    ++*counter_;
+  }
+  void clear() {
+    if (counter_) --*counter_;
+    counter_.reset();
+  }
+
+ private:
+  std::shared_ptr<int> counter_;
 };
 
 struct BackendLink {
@@ -79,15 +115,32 @@ struct BackendLink {
   protocol::CancelRequest backend_key;
   std::deque<ResponseGroup> groups;
   std::uint64_t applied_settings = 0;  // SettingsLog id applied here (0: fresh)
-  std::map<std::string, std::uint64_t, std::less<>> statements;  // name -> generation here
+  std::map<std::string, LinkStatement, std::less<>> statements;  // by the name on the server
+  std::uint64_t statement_clock = 0;
   bool side_open = false;              // a silent read-only transaction is open here
   std::uint32_t syncs_since_execute = 0;  // see the COPY note in session_loop.cpp
   std::optional<protocol::ErrorFields> fatal;  // a FATAL the backend sent before closing
   bool eof = false;
   bool streaming_to_client = false;  // a message from here is half-way to the client
+  char transaction_status = 'I';     // from the last ReadyForQuery
+  // A session changed this connection's state (SET, PREPARE, a pin): reset it before another
+  // session gets it.
+  bool dirty = false;
 
-  BackendLink(Transport s, const protocol::FrameScanner::Options& options)
-      : socket(std::move(s)), scanner(options) {}
+  // Pooling (backend_pool.hpp): the right to exist under [pool] max_backend_connections, the
+  // pool it belongs to, and the ParameterStatus its login produced (a client logging in on it
+  // later gets them).
+  PoolTicket ticket;
+  LentMark lent;
+  std::string pool_key;
+  protocol::byte_buffer login_status;
+  std::chrono::steady_clock::time_point opened_at = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point idle_since = opened_at;
+
+  // The scanner delivers whole every message pgrouter reads (DataRow and CopyData stream).
+  explicit BackendLink(Transport s) : socket(std::move(s)), scanner(scanner_options()) {
+    for (const char t : {'Z', 'E', 'C', '1', '3', 'G', 'S', 'A', 'N', 'I', 'W'}) scanner.deliver_whole(t);
+  }
   BackendLink(const BackendLink&) = delete;
   BackendLink& operator=(const BackendLink&) = delete;
   ~BackendLink() { count_closed(); }
@@ -111,6 +164,13 @@ struct BackendLink {
   std::size_t pending_out() const { return out.size() - out_begin; }
 
  private:
+  static protocol::FrameScanner::Options scanner_options() {
+    protocol::FrameScanner::Options o;
+    o.direction = protocol::Direction::backend;
+    o.max_message_length = protocol::k_large_message_limit;
+    o.reject_unknown_types = false;
+    return o;
+  }
   std::atomic<std::int64_t>* open_gauge_ = nullptr;
 };
 

@@ -31,7 +31,7 @@ protocol::CancelRequest CancelRegistry::issue_key() {
   }
 }
 
-void CancelRegistry::set_target(const protocol::CancelRequest& key, CancelTarget target) {
+void CancelRegistry::set_target(const protocol::CancelRequest& key, std::optional<CancelTarget> target) {
   std::lock_guard lock(mutex_);
   auto it = by_pid_.find(key.process_id);
   if (it != by_pid_.end() && it->second.secret == key.secret_key) {

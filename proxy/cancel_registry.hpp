@@ -26,7 +26,9 @@ class CancelRegistry {
  public:
   // A fresh random key for a new session (unique among live sessions).
   protocol::CancelRequest issue_key();
-  void set_target(const protocol::CancelRequest& key, CancelTarget target);
+  // nullopt: the session holds no backend now (transaction pooling between transactions):
+  // a cancel then has nothing to stop, and must not reach the connection's next user.
+  void set_target(const protocol::CancelRequest& key, std::optional<CancelTarget> target);
   void release(const protocol::CancelRequest& key);
   // The target for a client's CancelRequest; nullopt for a wrong or stale key.
   std::optional<CancelTarget> find(const protocol::CancelRequest& key) const;

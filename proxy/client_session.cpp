@@ -411,7 +411,6 @@ awaitable<std::optional<SessionError>> ClientSession::open_backend(const Backend
 awaitable<std::optional<std::pair<SessionError, std::optional<std::size_t>>>> ClientSession::try_login_node(
     const BackendCredentials& credentials, const std::vector<bool>& excluded) {
   using Failure = std::pair<SessionError, std::optional<std::size_t>>;
-  const auto& config = *worker_.shared().config;
   const auto node = co_await choose_login_node(excluded);
   if (!node) {
     if (read_only_port_) {
@@ -425,32 +424,37 @@ awaitable<std::optional<std::pair<SessionError, std::optional<std::size_t>>>> Cl
   }
   const auto& view_node = worker_.view()->nodes[*node];
   const BackendEndpoint endpoint{view_node.name, view_node.host, view_node.port};
-  const BackendTls tls{config.tls.server_mode, worker_.shared().tls.get()};
-  auto login = co_await login_to_backend(endpoint, parameters_, credentials, config.proxy.backend_connect_timeout, tls);
-  if (auto* err = std::get_if<SessionError>(&login)) {
+  // Through the pool: a connection another session left (same user, database and startup
+  // parameters), or a new login, or a wait for the node's budget.
+  PoolRequest request{*node, pool_key(*node, parameters_), &parameters_, &credentials, tag_};
+  auto acquired = co_await worker_.pool().acquire(std::move(request));
+  if (auto* failure = std::get_if<PoolFailure>(&acquired)) {
     // The backend's own answer (a wrong password, a missing database) goes to the client as
     // it is; a connection that failed (refused, reset, timed out) names the node to skip.
-    const bool connection_failed = err->relayed.empty();
-    co_return Failure{std::move(*err), connection_failed ? std::optional<std::size_t>(*node) : std::nullopt};
+    const bool node_failed = failure->node_failed;
+    co_return Failure{std::move(failure->error), node_failed ? std::optional<std::size_t>(*node) : std::nullopt};
   }
-  auto& backend = std::get<BackendLogin>(login);
+  auto backend = std::move(std::get<std::unique_ptr<BackendLink>>(acquired));
   backend_name_ = endpoint.name;
   login_node_ = *node;
 
   cancel_key_ = worker_.shared().cancel_registry.issue_key();
-  worker_.shared().cancel_registry.set_target(*cancel_key_, CancelTarget{endpoint.host, endpoint.port, backend.backend_key});
+  worker_.shared().cancel_registry.set_target(*cancel_key_, CancelTarget{endpoint.host, endpoint.port, backend->backend_key});
 
   protocol::byte_buffer out;
   protocol::write_authentication_ok(out);
-  out.insert(out.end(), backend.status_messages.begin(), backend.status_messages.end());
+  out.insert(out.end(), backend->login_status.begin(), backend->login_status.end());
   protocol::write_backend_key_data(out, *cancel_key_);
-  protocol::write_ready_for_query(out, backend.transaction_status);
+  protocol::write_ready_for_query(out, backend->transaction_status);
   auto [ec, n] = co_await asio::async_write(client_, asio::buffer(out), nothrow_awaitable);
-  if (ec) co_return Failure{SessionError::make(sqlstate::connection_failure, "client went away during login"), std::nullopt};
+  if (ec) {
+    worker_.pool().release(std::move(backend), false);
+    co_return Failure{SessionError::make(sqlstate::connection_failure, "client went away during login"), std::nullopt};
+  }
   logged_in_ = true;
   log::info(tag_, ": session start on ", backend_name_, " (", endpoint.host, ":", endpoint.port, ", backend pid ",
-            backend.backend_key.process_id, read_only_port_ ? ", read-only port)" : ")");
-  login_.emplace(std::move(backend));
+            backend->backend_key.process_id, read_only_port_ ? ", read-only port)" : ")");
+  login_ = std::move(backend);
   co_return std::nullopt;
 }
 
@@ -462,8 +466,7 @@ awaitable<void> ClientSession::serve() {
   identity.cancel_key = *cancel_key_;
   identity.read_only_port = read_only_port_;
   SessionLoop loop(worker_, client_, client_buffer_, std::move(identity), stats_);
-  loop.adopt(login_node_, std::move(*login_));
-  login_.reset();
+  loop.adopt(std::move(login_));
   loop_ = &loop;
   auto outcome = co_await loop.run();
   loop_ = nullptr;

@@ -68,7 +68,7 @@ class ClientSession {
 
   Worker& worker_;
   Transport client_;
-  std::optional<BackendLogin> login_;
+  std::unique_ptr<BackendLink> login_;  // from the pool, until the session loop takes it
   std::size_t login_node_ = 0;
   BackendCredentials credentials_;
   SessionLoop* loop_ = nullptr;  // while serving

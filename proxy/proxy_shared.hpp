@@ -5,7 +5,10 @@
 // opens or closes); per-message counters are per worker (traffic_counters.hpp).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -19,6 +22,7 @@
 #include "conf/config.hpp"
 #include "proxy/cancel_registry.hpp"
 #include "proxy/connection_limits.hpp"
+#include "proxy/pool_budget.hpp"
 #include "proxy/tls_context.hpp"
 #include "proxy/traffic_counters.hpp"
 
@@ -32,6 +36,22 @@ struct NodeRouteCounters {
   std::atomic<std::uint64_t> writes{0};
   std::atomic<std::uint64_t> others{0};
   std::atomic<std::int64_t> links{0};  // sessions' backend links open to the node now
+  // [pool]: idle pooled connections and clients queued for one (all workers), and how long
+  // clients waited (a histogram: cumulative counts at k_pool_wait_bounds, sum, count).
+  std::atomic<std::int64_t> pool_idle{0};
+  std::atomic<std::int64_t> pool_waiting{0};
+  static constexpr const auto& k_pool_wait_bounds_us = admin::k_pool_wait_bounds_us;
+  std::array<std::atomic<std::uint64_t>, k_pool_wait_bounds_us.size()> pool_wait_buckets{};
+  std::atomic<std::uint64_t> pool_wait_count{0};
+  std::atomic<std::uint64_t> pool_wait_sum_us{0};
+  void observe_pool_wait(std::chrono::microseconds waited) {
+    const auto us = waited.count();
+    for (std::size_t i = 0; i < k_pool_wait_bounds_us.size(); ++i) {
+      if (us <= k_pool_wait_bounds_us[i]) pool_wait_buckets[i].fetch_add(1, std::memory_order_relaxed);
+    }
+    pool_wait_count.fetch_add(1, std::memory_order_relaxed);
+    pool_wait_sum_us.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(us, 0)), std::memory_order_relaxed);
+  }
 
   admin::ProbeStats probe_stats() const {
     const std::lock_guard lock(probes_mutex);
@@ -78,6 +98,14 @@ struct ProxyShared {
   std::vector<NodeRouteCounters> route_counters;
   // One per worker (index = Worker::index()), allocated before the workers start.
   std::vector<std::unique_ptr<WorkerCounters>> worker_counters;
+  // [pool] max_backend_connections: one budget per node slot (allocated up front, as
+  // route_counters), shared by every worker.
+  std::vector<NodeBudget> budgets;
+  // A client waits for `node`'s budget: every worker closes one idle connection to it it does
+  // not need. Thread-safe (posts). Unset in unit tests.
+  std::function<void(std::size_t node)> evict_idle;
+  // Every worker's pools, summed by (node, database, user). Thread-safe. Unset in unit tests.
+  std::function<std::vector<admin::PoolSnapshot>()> pool_rows;
 };
 
 }  // namespace pgr::proxy

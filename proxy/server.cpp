@@ -1,6 +1,9 @@
 // The main thread (see server.hpp).
 #include "proxy/server.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include <openssl/rand.h>
 
 #include <boost/asio/signal_set.hpp>
@@ -30,6 +33,7 @@ Server::Server(std::shared_ptr<const conf::Config> config) {
   shared_.config.publish(std::move(config));
   shared_.mock_secret = random_secret();
   shared_.route_counters = std::vector<NodeRouteCounters>(conf::k_max_node_slots);
+  shared_.budgets = std::vector<NodeBudget>(conf::k_max_node_slots);
 }
 
 Server::~Server() = default;
@@ -47,6 +51,33 @@ int Server::run() {
     shared_.worker_counters.push_back(std::make_unique<WorkerCounters>());
     workers_.push_back(std::make_unique<Worker>(i, shared_));
   }
+
+  shared_.evict_idle = [this](std::size_t node) {
+    for (auto& worker : workers_) worker->evict_idle(node);
+  };
+  shared_.pool_rows = [this] {
+    std::vector<admin::PoolSnapshot> out;
+    for (auto& worker : workers_) {
+      for (auto& row : worker->pool().rows()) {
+        const auto same = [&](const admin::PoolSnapshot& p) {
+          return p.node == row.node && p.database == row.database && p.user == row.user;
+        };
+        if (auto it = std::find_if(out.begin(), out.end(), same); it != out.end()) {
+          it->active += row.active;
+          it->idle += row.idle;
+          it->waiting += row.waiting;
+          it->max_wait_us = std::max(it->max_wait_us, row.max_wait_us);
+        } else {
+          out.push_back(std::move(row));
+        }
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.node, a.database, a.user) < std::tie(b.node, b.database, b.user);
+    });
+    return out;
+  };
+  for (auto& worker : workers_) worker->start_pool();
 
   Listener listener(main_, workers_);
   for (const auto& address : config.proxy.listen) {

@@ -38,21 +38,9 @@ protocol::FrameScanner::Options client_scanner_options(std::uint32_t max_message
   return o;
 }
 
-protocol::FrameScanner::Options backend_scanner_options() {
-  protocol::FrameScanner::Options o;
-  o.direction = protocol::Direction::backend;
-  o.max_message_length = protocol::k_large_message_limit;
-  o.reject_unknown_types = false;
-  return o;
-}
-
 void deliver_client_whole(protocol::FrameScanner& scanner) {
   // Everything a router must look into arrives whole; CopyData may stream.
   for (const char t : {'Q', 'P', 'B', 'D', 'E', 'C', 'S', 'H', 'F', 'X', 'c', 'f'}) scanner.deliver_whole(t);
-}
-
-void deliver_backend_whole(protocol::FrameScanner& scanner) {
-  for (const char t : {'Z', 'E', 'C', '1', '3', 'G', 'S', 'A', 'N', 'I', 'W'}) scanner.deliver_whole(t);
 }
 
 bool is_fatal(const protocol::ErrorFields& e) { return e.severity == "FATAL" || e.severity == "PANIC"; }
@@ -100,6 +88,8 @@ SessionLoop::SessionLoop(Worker& worker, Transport& client, StreamBuffer& client
   grow_nodes(std::max(config.backends.size(), worker_.view()->nodes.size()));
   write_functions_ = config.load_balance.write_functions;
   classifier_options_.write_functions = write_functions_;
+  pool_mode_ = config.pool.mode;
+  prepared_.use_pooled_names(pool_mode_ == conf::PoolMode::transaction);
 }
 
 SessionLoop::~SessionLoop() = default;
@@ -116,6 +106,7 @@ void SessionLoop::on_view_changed() {
 void SessionLoop::grow_nodes(std::size_t nodes) {
   if (nodes <= links_.size()) return;
   links_.resize(nodes);
+  pool_keys_.resize(nodes);
   excluded_.resize(nodes, false);
   excluded_at_.resize(nodes);
   drain_until_.resize(nodes);
@@ -145,18 +136,9 @@ RoutingPolicy SessionLoop::policy() const {
   return p;
 }
 
-void SessionLoop::adopt(std::size_t node, BackendLogin login) {
-  const auto& view = *worker_.view();
-  auto link = std::make_unique<BackendLink>(std::move(login.socket), backend_scanner_options());
-  deliver_backend_whole(link->scanner);
-  link->node = node;
-  link->name = view.nodes[node].name;
-  link->host = view.nodes[node].host;
-  link->port = view.nodes[node].port;
-  link->role_at_open = view.nodes[node].role;
-  link->in = std::move(login.buffer);
-  link->backend_key = login.backend_key;
-  client_status_ = login.transaction_status;
+void SessionLoop::adopt(std::unique_ptr<BackendLink> link) {
+  const auto node = link->node;
+  client_status_ = link->transaction_status;
   cancel_node_ = node;
   routing_.last_node = node;
   grow_nodes(node + 1);
@@ -219,6 +201,7 @@ awaitable<LoopOutcome> SessionLoop::run() {
     // After the replies just read, idle links to removed nodes close now; a failed one has
     // answers for the client: go round again to send them.
     if (draining_ && drain_removed_links()) continue;
+    if (pool_mode_ == conf::PoolMode::transaction) release_idle_links();
     arm_waits();
     if (wake_at_) {
       const auto at = *wake_at_;
@@ -233,8 +216,15 @@ awaitable<LoopOutcome> SessionLoop::run() {
   // states go away.
   flush_client();
   client_.cancel(ec);
-  for (auto& link : links_) {
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    auto& link = links_[i];
     if (!link) continue;
+    // An idle connection in a clean state goes back to the pool (reset first in session
+    // mode, or when this session changed its state).
+    if (releasable(*link) && link->pending_out() == 0 && !shutting_down_) {
+      release_link(i, pool_mode_ == conf::PoolMode::session || link->dirty);
+      continue;
+    }
     // Work still in flight for a client that is gone: cancel it, or a long query runs on
     // (PostgreSQL notices a closed client only when it next writes to it).
     if (!link->groups.empty() && !link->eof) cancel_abandoned_work(*link);
@@ -456,6 +446,7 @@ bool SessionLoop::process_link_input(BackendLink& link) {
           client_out_.insert(client_out_.end(), framed.begin(), framed.end());
           client_status_ = *status;
         }
+        link.transaction_status = *status;
         link.in.begin += event.consumed;
         finish_group(link, *status);
         continue;
@@ -543,6 +534,12 @@ bool SessionLoop::any_visible_outstanding() const {
 void SessionLoop::finish_group(BackendLink& link, char status) {
   ResponseGroup group = std::move(link.groups.front());
   link.groups.pop_front();
+  if (group.saw_error) {
+    // An error skips the rest of the unit: whether its Parses happened is unknown here.
+    for (const auto& name : group.parsed) {
+      if (const auto it = link.statements.find(name); it != link.statements.end()) it->second.content = 0;
+    }
+  }
   if (!group.visible()) {
     if (group.saw_error) {
       log::warn(identity_.tag, ": on ", link.name, ", pgrouter's own ",
@@ -560,6 +557,7 @@ void SessionLoop::finish_group(BackendLink& link, char status) {
   // Session settings: recorded only once they succeeded (and, inside a transaction, held
   // until it commits: SET is transactional).
   if (!group.saw_error && !group.settings.empty()) {
+    link.dirty = true;
     if (status == 'I') {
       const bool current = link.applied_settings == settings_.last_id() || settings_.last_id() == 0;
       std::uint64_t id = 0;
@@ -734,42 +732,82 @@ SessionLoop::Gather SessionLoop::gather_facts(char first_type, UnitFacts& facts)
   return Gather::ready;
 }
 
+const std::string& SessionLoop::pool_key_for(std::size_t node) {
+  grow_nodes(node + 1);
+  if (pool_keys_[node].empty()) pool_keys_[node] = pool_key(node, identity_.parameters);
+  return pool_keys_[node];
+}
+
 awaitable<BackendLink*> SessionLoop::ensure_link(std::size_t node) {
   grow_nodes(node + 1);
   if (auto* link = link_for(node)) co_return link;
-  const auto& config = *worker_.shared().config;
-  const auto view = worker_.view();
-  const auto& nv = view->nodes[node];
-  const BackendEndpoint endpoint{nv.name, nv.host, nv.port};
-  const BackendTls tls{config.tls.server_mode, worker_.shared().tls.get()};
-  auto login = co_await login_to_backend(endpoint, identity_.parameters, identity_.credentials,
-                                         config.proxy.backend_connect_timeout, tls);
-  if (auto* err = std::get_if<SessionError>(&login)) {
-    log::warn(identity_.tag, ": could not open a link to ", nv.name, ": ", err->sqlstate, " ", err->message);
-    if (const auto& report = worker_.shared().report_backend_failure) report(node, err->message);
+  pool_error_.reset();
+  // Hold nothing idle while waiting: a session holding an idle link to one node while it waits
+  // for another node's would deadlock with one doing the opposite.
+  if (pool_mode_ == conf::PoolMode::transaction) release_idle_links();
+  PoolRequest request{node, pool_key_for(node), &identity_.parameters, &identity_.credentials, identity_.tag};
+  auto acquired = co_await worker_.pool().acquire(std::move(request));
+  if (auto* failure = std::get_if<PoolFailure>(&acquired)) {
+    const auto& name = worker_.view()->nodes[node].name;
+    log::warn(identity_.tag, ": no connection to ", name, ": ", failure->error.sqlstate, " ", failure->error.message);
+    if (!failure->node_failed) {
+      // Not the node's fault (the pool's wait timed out, the backend refused this user):
+      // the unit fails with that error.
+      pool_error_ = std::move(failure->error);
+      co_return nullptr;
+    }
+    if (const auto& report = worker_.shared().report_backend_failure) report(node, failure->error.message);
     excluded_[node] = true;
     excluded_at_[node] = std::chrono::system_clock::now();
     forget_node(routing_, node);
     co_return nullptr;
   }
-  auto& ok = std::get<BackendLogin>(login);
-  auto link = std::make_unique<BackendLink>(std::move(ok.socket), backend_scanner_options());
-  deliver_backend_whole(link->scanner);
-  link->node = node;
-  link->name = nv.name;
-  link->host = nv.host;
-  link->port = nv.port;
-  link->role_at_open = nv.role;
-  link->in = std::move(ok.buffer);
-  link->backend_key = ok.backend_key;
+  auto link = std::move(std::get<std::unique_ptr<BackendLink>>(acquired));
   error_code ec;
   link->socket.non_blocking(true, ec);
-  link->ready->readable = link->socket.is_tls();  // see run()
-  log::debug(identity_.tag, ": opened a link to ", nv.name, " (backend pid ", ok.backend_key.process_id, ")");
+  link->ready->readable = true;  // try a read first (TLS may hold bytes; see run())
+  // Whatever sessions used it before, it holds none of this session's settings: a reused
+  // connection was reset (or never changed), so the log replays from its reset point.
+  link->applied_settings = 0;
+  log::debug(identity_.tag, ": took a connection to ", link->name, " (backend pid ", link->backend_key.process_id, ")");
   count_link_open(*link);
-  grow_nodes(node + 1);  // the view may have grown during the login
+  grow_nodes(node + 1);  // the view may have grown during the wait
   links_[node] = std::move(link);
   co_return links_[node].get();
+}
+
+// Transaction pooling: a link goes back to the pool once nothing of the session's is on it —
+// no reply to come, no transaction open (the server said 'I'), no side transaction, no
+// extended unit half sent, and the session not pinned (temp tables, LISTEN, WITH HOLD
+// cursors, session advisory locks live on that one connection).
+bool SessionLoop::releasable(const BackendLink& link) const {
+  return link.groups.empty() && !link.eof && link.transaction_status == 'I' && !link.side_open &&
+         link.in.unread().empty() && !link.streaming_to_client && unit_link_ != link.node;
+}
+
+void SessionLoop::release_idle_links() {
+  // (A link holding the client's transaction is not 'I'; one holding its side transaction is
+  // side_open: releasable() keeps both.)
+  if (routing_.pinned || txn_lost_ || discard_until_sync_) return;
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    const auto* link = links_[i].get();
+    if (link == nullptr || !releasable(*link) || link->pending_out() > 0) continue;
+    if (pending_ && pending_->decision.node == i) continue;  // about to be used
+    release_link(i, link->dirty);
+  }
+}
+
+void SessionLoop::release_link(std::size_t node, bool reset) {
+  auto link = std::move(links_[node]);
+  if (copy_link_ == node) copy_link_.reset();
+  if (cancel_node_ == node) {
+    // Between transactions the session holds no backend: a cancel must not reach the
+    // connection's next user.
+    if (!ended_) worker_.shared().cancel_registry.set_target(identity_.cancel_key, std::nullopt);
+    cancel_node_.reset();
+  }
+  drain_until_[node].reset();
+  worker_.pool().release(std::move(link), reset);
 }
 
 // Before a client unit runs on `link`: replay the settings it lacks and open the read-only
@@ -787,6 +825,7 @@ void SessionLoop::prepare_link(BackendLink& link, bool open_side) {
   }
   if (!pending.empty()) {
     log::debug(identity_.tag, ": replaying ", pending.size(), " session setting(s) on ", link.name);
+    link.dirty = true;
   }
   link.applied_settings = settings_.last_id();
   if (open_side && !link.side_open) {
@@ -816,64 +855,116 @@ void SessionLoop::close_side_transaction() {
 }
 
 // Forwards one client message of a routed unit, re-Parsing on this link any statement it
-// needs that the link does not have (or has in an older version).
+// needs that the link does not have (or has in another version). With pooled names
+// (transaction pooling) statements live on backends as "pgr_<hash>", shared by every client
+// that prepares the same SQL, and the messages are rewritten to use those names.
 void SessionLoop::forward_in_unit(BackendLink& link, char type, protocol::bytes_view framed, protocol::bytes_view body) {
   ResponseGroup& group = link.groups.back();
-  const auto ensure_statement = [&](std::string_view name) {
+  const bool pooled = prepared_.pooled_names();
+  const auto record = [&](const std::string& server_name, std::uint64_t content) {
+    auto& entry = link.statements[server_name];
+    entry.content = content;
+    entry.last_used = ++link.statement_clock;
+    group.parsed.push_back(server_name);
+    if (pooled) trim_statement_cache(link, group);
+  };
+  // Makes `statement` exist on this link under its server name.
+  const auto ensure = [&](const PreparedStatements::Statement& statement) {
+    const auto it = link.statements.find(statement.server_name);
+    if (it != link.statements.end() && it->second.content == statement.content) {
+      it->second.last_used = ++link.statement_clock;
+      return;
+    }
+    if (it != link.statements.end() && !statement.server_name.empty()) {
+      protocol::write_close(link.out, 'S', statement.server_name);
+      group.closes.note_sent(true);
+    }
+    if (pooled) {
+      protocol::write_parse_renamed(link.out, statement.parse, statement.server_name);
+    } else {
+      link.out.insert(link.out.end(), statement.parse.begin(), statement.parse.end());
+    }
+    group.parses.note_sent(true);
+    record(statement.server_name, statement.content);
+  };
+  // A statement the client refers to by `name`: ensured here; nullptr when the client has
+  // no such statement.
+  const auto use = [&](std::string_view name) -> const PreparedStatements::Statement* {
     const auto* statement = prepared_.find(name);
-    const auto it = link.statements.find(name);
     if (statement == nullptr) {
-      // The client closed it (on another link) but this link still has it: close it here
-      // too, so the client's Bind fails as it would on a single server.
-      if (it != link.statements.end()) {
+      // The client closed it (on another link) but this link still has it under the
+      // client's name: close it here too, so the client's Bind fails as on a single server.
+      if (const auto it = link.statements.find(name); !pooled && it != link.statements.end()) {
         protocol::write_close(link.out, 'S', name);
         group.closes.note_sent(true);
         link.statements.erase(it);
       }
-      return;
+      return nullptr;
     }
-    if (it != link.statements.end() && it->second == statement->generation) return;
-    if (it != link.statements.end() && !name.empty()) {
-      protocol::write_close(link.out, 'S', name);
-      group.closes.note_sent(true);
-    }
-    link.out.insert(link.out.end(), statement->parse.begin(), statement->parse.end());
-    group.parses.note_sent(true);
-    link.statements[std::string(name)] = statement->generation;
+    ensure(*statement);
+    return statement;
   };
   switch (type) {
-    case 'P':
-      if (const auto head = protocol::parse_parse_head(body)) {
-        const auto it = link.statements.find(head->statement);
-        if (!head->statement.empty() && it != link.statements.end() && prepared_.find(head->statement) == nullptr) {
-          // The client closed this name earlier (on another link): close the stale copy here.
-          protocol::write_close(link.out, 'S', head->statement);
-          group.closes.note_sent(true);
-        }
-        const auto generation = prepared_.parsed(head->statement, framed, head->sql, classifier_options_);
-        link.statements[std::string(head->statement)] = generation;
-        const auto& facts = prepared_.find(head->statement)->facts;
-        if (facts.session_state) group.settings.emplace_back(head->sql);
+    case 'P': {
+      const auto head = protocol::parse_parse_head(body);
+      if (!head) break;  // malformed: the server answers it
+      if (!pooled && !head->statement.empty() && link.statements.contains(head->statement) &&
+          prepared_.find(head->statement) == nullptr) {
+        // The client closed this name earlier (on another link): close the stale copy here.
+        protocol::write_close(link.out, 'S', head->statement);
+        group.closes.note_sent(true);
       }
+      prepared_.parsed(head->statement, framed, head->sql, classifier_options_);
+      const auto& statement = *prepared_.find(head->statement);
+      if (statement.facts.session_state) group.settings.emplace_back(head->sql);
       group.parses.note_sent(false);
-      break;
+      if (!pooled) {
+        record(statement.server_name, statement.content);
+        break;
+      }
+      if (!statement.server_name.empty() && link.statements.contains(statement.server_name)) {
+        // Another client (or this one, earlier) left it here: this Parse replaces it.
+        protocol::write_close(link.out, 'S', statement.server_name);
+        group.closes.note_sent(true);
+      }
+      protocol::write_parse_renamed(link.out, framed, statement.server_name);
+      record(statement.server_name, statement.content);
+      return;
+    }
     case 'B':
       if (const auto head = protocol::parse_bind_head(body)) {
-        ensure_statement(head->statement);
+        const auto* statement = use(head->statement);
         if (routing_.txn != TxnMode::none || !head->portal.empty()) portals_[std::string(head->portal)] = link.node;
+        if (pooled && statement != nullptr) {
+          protocol::write_bind_renamed(link.out, framed, statement->server_name);
+          return;
+        }
       }
       break;
     case 'D':
-      if (const auto ref = protocol::parse_target_ref(body); ref && ref->kind == 'S') ensure_statement(ref->name);
+      if (const auto ref = protocol::parse_target_ref(body); ref && ref->kind == 'S') {
+        const auto* statement = use(ref->name);
+        if (pooled && statement != nullptr) {
+          protocol::write_target_renamed(link.out, framed, statement->server_name);
+          return;
+        }
+      }
       break;
     case 'C':
       if (const auto ref = protocol::parse_target_ref(body)) {
         if (ref->kind == 'S') {
           prepared_.closed(ref->name);
+          group.closes.note_sent(false);
+          if (pooled) {
+            // The server's copy stays for other clients (the cache bounds it); the client
+            // still gets its CloseComplete: closing a name that does not exist is no error.
+            protocol::write_close(link.out, 'S', "pgrouter_no_statement");
+            return;
+          }
           link.statements.erase(std::string(ref->name));
-        } else {
-          portals_.erase(std::string(ref->name));
+          break;
         }
+        portals_.erase(std::string(ref->name));
       }
       group.closes.note_sent(false);
       break;
@@ -887,6 +978,22 @@ void SessionLoop::forward_in_unit(BackendLink& link, char type, protocol::bytes_
     default: break;
   }
   link.out.insert(link.out.end(), framed.begin(), framed.end());
+}
+
+void SessionLoop::trim_statement_cache(BackendLink& link, ResponseGroup& group) {
+  const auto limit = static_cast<std::size_t>(std::max(1, worker_.shared().config->pool.max_prepared_statements));
+  while (link.statements.size() > limit) {
+    // The least recently used one this unit does not need.
+    auto victim = link.statements.end();
+    for (auto it = link.statements.begin(); it != link.statements.end(); ++it) {
+      if (it->first.empty() || it->second.last_used > group.statement_clock_start) continue;
+      if (victim == link.statements.end() || it->second.last_used < victim->second.last_used) victim = it;
+    }
+    if (victim == link.statements.end()) return;  // all in use by this unit: over the limit until it ends
+    protocol::write_close(link.out, 'S', victim->first);
+    group.closes.note_sent(true);
+    link.statements.erase(victim);
+  }
 }
 
 void SessionLoop::dispatch_unit(BackendLink& link, const PendingUnit& unit, char type, protocol::bytes_view framed,
@@ -911,7 +1018,11 @@ void SessionLoop::dispatch_unit(BackendLink& link, const PendingUnit& unit, char
   group.purpose = Purpose::client;
   group.wrote = d.writes;
   group.ends_transaction = unit.facts.ends_transaction;
+  group.statement_clock_start = link.statement_clock;
   link.groups.push_back(std::move(group));
+  // Session state (SET, PREPARE, ...) or a pin changes the connection beyond this unit: it is
+  // reset before another session gets it.
+  if (unit.facts.session_state || unit.facts.pins_to_primary || routing_.pinned) link.dirty = true;
   copy_link_ = d.node;
   if (type == 'Q') {
     const auto sql = sql_of(body);
@@ -982,8 +1093,59 @@ void SessionLoop::answer_in_lost_transaction(char type, protocol::bytes_view bod
   }
 }
 
+// Transaction pooling: a unit of nothing but Parses and a Sync (libpq's PQprepare, pgbench -M
+// prepared) from a session that holds no connection is answered here, and the statements are
+// prepared on a connection when a Bind first needs them. Waiting for a connection just to
+// prepare would deadlock a client that prepares on one connection while another of its
+// connections holds a transaction open (pgbench runs many clients per thread and PQprepare
+// blocks). The one difference a client can see: a statement with an error in its SQL fails
+// at its first Bind instead of at the Parse.
+bool SessionLoop::answer_parses_locally() {
+  if (pool_mode_ != conf::PoolMode::transaction || routing_.txn != TxnMode::none || client_status_ != 'I' ||
+      routing_.pinned || any_visible_outstanding()) {
+    return false;
+  }
+  for (const auto& link : links_) {
+    if (link) return false;  // a connection is at hand: let its server parse
+  }
+  const auto unread = client_in_.unread();
+  protocol::FrameScanner scanner(client_scanner_options(worker_.shared().config->proxy.max_message_size));
+  deliver_client_whole(scanner);
+  std::size_t at = 0;
+  std::vector<protocol::bytes_view> parses;
+  for (;;) {
+    const auto event = scanner.next(unread.subspan(at));
+    if (event.kind != Kind::message) return false;  // incomplete (the caller waits) or not whole
+    const auto body = unread.subspan(at + 5, event.consumed - 5);
+    if (event.type == 'S') {
+      at += event.consumed;
+      break;
+    }
+    if (event.type != 'P') return false;
+    const auto head = protocol::parse_parse_head(body);
+    if (!head || (!head->statement.empty() && prepared_.find(head->statement) != nullptr)) return false;
+    if (protocol::classify_sql(head->sql, classifier_options_).session_state) return false;
+    parses.push_back(unread.subspan(at, event.consumed));
+    at += event.consumed;
+  }
+  // All there: record each statement and answer as the server would (ParseComplete each).
+  for (const auto framed : parses) {
+    const auto head = protocol::parse_parse_head(framed.subspan(5));
+    prepared_.parsed(head->statement, framed, head->sql, classifier_options_);
+    for (const std::uint8_t b : {std::uint8_t{'1'}, std::uint8_t{0}, std::uint8_t{0}, std::uint8_t{0}, std::uint8_t{4}}) {
+      client_out_.push_back(b);
+    }
+  }
+  protocol::write_ready_for_query(client_out_, client_status_);
+  client_in_.begin += at;
+  return true;
+}
+
 bool SessionLoop::answer_show(std::string_view sql) {
-  auto reply = answer_show_command(sql, *worker_.view(), worker_.shared().route_counters, routing_.last_node);
+  const auto& shared = worker_.shared();
+  const auto pools = shared.pool_rows ? shared.pool_rows() : std::vector<admin::PoolSnapshot>{};
+  auto reply = answer_show_command(sql, *worker_.view(), shared.route_counters, routing_.last_node, pools,
+                                   shared.config->pool);
   if (!reply) return false;
   answer_locally(*reply, true);
   return true;
@@ -1094,6 +1256,10 @@ awaitable<bool> SessionLoop::process_client_input() {
         progress = true;
         continue;
       }
+      if (type == 'P' && answer_parses_locally()) {
+        progress = true;
+        continue;
+      }
       if (type == 'Q') {
         const auto sql = sql_of(body);
         if (is_show_command(sql)) {
@@ -1129,7 +1295,7 @@ awaitable<bool> SessionLoop::process_client_input() {
         continue;
       }
       primary_wait_since_.reset();
-      pending_ = PendingUnit{*plan.decision, facts};
+      pending_ = PendingUnit{*plan.decision, facts, before};
       // A transaction that just ended (tentatively) closes its side transaction after the
       // unit; the side link is idle by then.
     }
@@ -1139,6 +1305,18 @@ awaitable<bool> SessionLoop::process_client_input() {
     if (link == nullptr) {
       link = co_await ensure_link(node);
       if (ended_) co_return true;
+      if (link == nullptr && pool_error_) {
+        // No connection within query_wait_timeout (or the backend refused the login): this
+        // unit fails, the session goes on. Nothing else is in flight (see other_links_busy).
+        routing_ = pending_->routing_before;
+        pending_.reset();
+        auto error = std::move(*pool_error_);
+        pool_error_.reset();
+        refuse_unit(error.sqlstate, std::move(error.message), std::move(error.detail));
+        if (type == 'Q' || type == 'F') client_in_.begin += event.consumed;
+        progress = true;
+        continue;
+      }
       if (link == nullptr) {
         pending_.reset();  // re-plan without that node
         progress = true;

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "conf/config.hpp"
 #include "protocol/frame_scanner.hpp"
 #include "protocol/statement_classifier.hpp"
 #include "proxy/asio.hpp"
@@ -75,7 +76,7 @@ class SessionLoop {
   SessionLoop& operator=(const SessionLoop&) = delete;
 
   // The backend the session logged in through (its ParameterStatus went to the client).
-  void adopt(std::size_t node, BackendLogin login);
+  void adopt(std::unique_ptr<BackendLink> link);
   awaitable<LoopOutcome> run();
   // pgrouter is stopping: the loop ends at its next wake-up.
   void shutdown();
@@ -87,6 +88,7 @@ class SessionLoop {
   struct PendingUnit {
     RouteDecision decision;
     UnitFacts facts;
+    RoutingState routing_before;  // restored if the unit cannot run after all
   };
 
   // Reading and writing.
@@ -109,6 +111,14 @@ class SessionLoop {
   bool other_links_busy(std::size_t node) const;
   bool any_visible_outstanding() const;
   awaitable<BackendLink*> ensure_link(std::size_t node);
+  const std::string& pool_key_for(std::size_t node);
+  // Transaction pooling: links whose transaction is over go back to the pool.
+  void release_idle_links();
+  bool releasable(const BackendLink& link) const;
+  void release_link(std::size_t node, bool reset);
+  // Transaction pooling: a statement newly prepared on `link` may push the least recently
+  // used one out of its bounded cache.
+  void trim_statement_cache(BackendLink& link, ResponseGroup& group);
   void prepare_link(BackendLink& link, bool open_side);
   void forward_in_unit(BackendLink& link, char type, protocol::bytes_view framed, protocol::bytes_view body);
   void dispatch_unit(BackendLink& link, const PendingUnit& unit, char type, protocol::bytes_view framed,
@@ -117,6 +127,7 @@ class SessionLoop {
   void answer_locally(const protocol::byte_buffer& reply, bool then_ready);
   void refuse_unit(std::string_view sqlstate, std::string message, std::string detail);
   bool answer_show(std::string_view sql);
+  bool answer_parses_locally();
   void answer_in_lost_transaction(char type, protocol::bytes_view body, const UnitFacts& facts);
   void note_view_change();
   // Per-node vectors cover `nodes` (a reload may add nodes; they grow on this worker).
@@ -144,6 +155,9 @@ class SessionLoop {
   char client_status_ = 'I';         // the last ReadyForQuery status the client saw
 
   std::vector<std::unique_ptr<BackendLink>> links_;  // by node index
+  conf::PoolMode pool_mode_ = conf::PoolMode::session;  // restart-only: fixed for the session
+  std::vector<std::string> pool_keys_;                // by node, computed once
+  std::optional<SessionError> pool_error_;            // why ensure_link found no connection
   std::vector<std::unique_ptr<BackendLink>> retired_;  // closed, waits still out
   std::vector<bool> excluded_;                       // nodes that just failed this session
   std::vector<std::chrono::system_clock::time_point> excluded_at_;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "protocol/extended_query.hpp"
 #include "protocol/sql_lexer.hpp"
 
 namespace pgr::proxy {
@@ -138,10 +139,28 @@ std::uint64_t PreparedStatements::parsed(std::string_view name, protocol::bytes_
                                          std::string_view sql, const protocol::ClassifierOptions& options) {
   auto& statement = statements_[std::string(name)];
   statement.generation = next_generation_++;
+  const auto body = framed_parse.size() >= 5 ? framed_parse.subspan(5) : protocol::bytes_view{};
+  statement.content = content_hash(protocol::parse_definition(body));
+  if (!pooled_names_ || name.empty()) {
+    statement.server_name = std::string(name);
+  } else {
+    static constexpr char k_hex[] = "0123456789abcdef";
+    statement.server_name = "pgr_";
+    for (int shift = 60; shift >= 0; shift -= 4) statement.server_name.push_back(k_hex[(statement.content >> shift) & 0xf]);
+  }
   statement.parse.assign(framed_parse.begin(), framed_parse.end());
   statement.sql = std::string(sql);
   statement.facts = protocol::classify_sql(statement.sql, options);
   return statement.generation;
+}
+
+std::uint64_t PreparedStatements::content_hash(protocol::bytes_view definition) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const auto b : definition) {
+    h ^= static_cast<std::uint8_t>(b);
+    h *= 0x100000001b3ULL;
+  }
+  return h == 0 ? 1 : h;
 }
 
 const PreparedStatements::Statement* PreparedStatements::find(std::string_view name) const {

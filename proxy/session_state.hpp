@@ -67,8 +67,19 @@ class SettingsLog {
 // Parse message that made it (to replay on another backend) and what its SQL does.
 class PreparedStatements {
  public:
+  // Transaction pooling: statements get content-derived names on backends.
+  void use_pooled_names(bool on) { pooled_names_ = on; }
+  bool pooled_names() const { return pooled_names_; }
+  // FNV-1a of a Parse's query and parameter types; never 0 (0 means "unknown" on a link).
+  static std::uint64_t content_hash(protocol::bytes_view definition);
+
   struct Statement {
     std::uint64_t generation = 0;     // changes whenever the client re-Parses the name
+    std::uint64_t content = 0;        // hash of its query and parameter types (never 0)
+    // Its name on backends: the client's own, or with pooled names "pgr_<content hash>", the
+    // same for every client preparing the same statement, so a pooled connection's copy
+    // serves them all and one client's "s1" never meets another's.
+    std::string server_name;
     protocol::byte_buffer parse;      // the client's framed Parse message, as sent
     protocol::Classification facts;   // views into `sql` below
     std::string sql;
@@ -85,6 +96,7 @@ class PreparedStatements {
  private:
   std::map<std::string, Statement, std::less<>> statements_;
   std::uint64_t next_generation_ = 1;
+  bool pooled_names_ = false;
 };
 
 }  // namespace pgr::proxy

@@ -14,7 +14,14 @@ namespace pgr::proxy {
 
 namespace {
 
-enum class Command : std::uint8_t { none, pool_nodes, pool_version, pool_health_check_stats, pool_backend_stats };
+enum class Command : std::uint8_t {
+  none,
+  pool_nodes,
+  pool_version,
+  pool_health_check_stats,
+  pool_backend_stats,
+  pool_pools
+};
 
 Command command_of(std::string_view sql) {
   protocol::SqlLexer lexer(sql);
@@ -30,6 +37,7 @@ Command command_of(std::string_view sql) {
   if (protocol::is_keyword(tokens[1], "pool_version")) return Command::pool_version;
   if (protocol::is_keyword(tokens[1], "pool_health_check_stats")) return Command::pool_health_check_stats;
   if (protocol::is_keyword(tokens[1], "pool_backend_stats")) return Command::pool_backend_stats;
+  if (protocol::is_keyword(tokens[1], "pool_pools")) return Command::pool_pools;
   return Command::none;
 }
 
@@ -103,7 +111,7 @@ std::vector<admin::NodeSnapshot> nodes_of(const health::ClusterView& view,
                        c.others.load(std::memory_order_relaxed), c.links.load(std::memory_order_relaxed)});
     probes.push_back(c.probe_stats());
   }
-  auto nodes = admin::snapshot_nodes(view, traffic, probes);
+  auto nodes = admin::snapshot_nodes(view, traffic, {}, probes);
   std::erase_if(nodes, [](const auto& n) { return n.removed; });
   return nodes;
 }
@@ -123,7 +131,9 @@ bool is_show_command(std::string_view sql) { return command_of(sql) != Command::
 
 std::optional<protocol::byte_buffer> answer_show_command(std::string_view sql, const health::ClusterView& view,
                                                          const std::vector<NodeRouteCounters>& counters,
-                                                         std::optional<std::size_t> session_reader) {
+                                                         std::optional<std::size_t> session_reader,
+                                                         const std::vector<admin::PoolSnapshot>& pools,
+                                                         const conf::PoolConfig& pool_config) {
   protocol::byte_buffer out;
   switch (command_of(sql)) {
     case Command::none: return std::nullopt;
@@ -145,6 +155,13 @@ std::optional<protocol::byte_buffer> answer_show_command(std::string_view sql, c
       report(out, admin::backend_stats_columns(), rows);
       break;
     }
+    case Command::pool_pools:
+      // Every pool, on a removed slot too while its connections drain: host and port from the
+      // whole view.
+      report(out, admin::pool_pools_columns(),
+             admin::pool_pools_rows(admin::snapshot_nodes(view, {}, {}, {}), pools, conf::to_string(pool_config.mode),
+                                    pool_config.max_backend_connections));
+      break;
   }
   return out;
 }

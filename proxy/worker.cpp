@@ -10,7 +10,16 @@ namespace pgr::proxy {
 
 Worker::Worker(std::size_t index, ProxyShared& shared)
     : index_(index), shared_(shared), work_(context_.get_executor()),
-      view_(std::make_shared<const health::ClusterView>()) {}
+      view_(std::make_shared<const health::ClusterView>()),
+      pool_(std::make_unique<BackendPool>(*this)) {}
+
+void Worker::start_pool() {
+  asio::post(context_, [this] { pool_->start(); });
+}
+
+void Worker::evict_idle(std::size_t node) {
+  asio::post(context_, [this, node] { pool_->evict_idle(node); });
+}
 
 void Worker::start() {
   std::promise<void> started;
@@ -31,6 +40,7 @@ void Worker::start() {
 void Worker::publish(health::ClusterViewPtr view) {
   asio::post(context_, [this, view = std::move(view)]() mutable {
     view_ = std::move(view);
+    pool_->on_view_changed();
     // Sessions waiting on a node the view now has out of service must notice without any
     // other event (a hung primary never answers).
     for (auto* session : sessions_) session->on_view_changed();
@@ -53,6 +63,7 @@ void Worker::stop() {
     // Copy: a session may remove itself from the set while being shut down.
     const auto sessions = sessions_;
     for (auto* session : sessions) session->shutdown();
+    pool_->stop();
     work_.reset();
   });
 }

@@ -12,6 +12,7 @@
 
 #include "health/cluster_view.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/backend_pool.hpp"
 #include "proxy/proxy_shared.hpp"
 
 namespace pgr::proxy {
@@ -25,6 +26,10 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   void start();
+  // Starts the pool's sweeper (after start()).
+  void start_pool();
+  // Any thread: a client elsewhere waits for `node`'s budget (BackendPool::evict_idle).
+  void evict_idle(std::size_t node);
   // Ends every session (clients get 57P01) and lets the thread finish; join() waits at most
   // `grace` before stopping the io_context outright.
   void stop();
@@ -42,6 +47,7 @@ class Worker {
 
   // Worker thread only.
   const health::ClusterViewPtr& view() const { return view_; }
+  BackendPool& pool() { return *pool_; }
   void add_session(ClientSession* session);
   void remove_session(ClientSession* session);
   bool stopping() const { return stopping_; }
@@ -55,6 +61,7 @@ class Worker {
   std::thread::id thread_id_;
   std::promise<void> finished_;
   health::ClusterViewPtr view_;
+  std::unique_ptr<BackendPool> pool_;  // destroyed before context_ (its handlers refer to it)
   std::unordered_set<ClientSession*> sessions_;
   bool stopping_ = false;
 };

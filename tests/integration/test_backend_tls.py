@@ -92,8 +92,9 @@ def test_verify_full_encrypts_sessions_and_probes(ssl_cluster, auth_users, certs
 
 
 def test_backend_certificate_for_another_host_is_refused(ssl_cluster, auth_users, certs):
+    # No pooling: the first client's connection must not stay open.
     with ssl_cluster.pgrouter(name="pgrouter_backend_wronghost", users=auth_users,
-                              extra=tls_extra(certs)) as r:
+                              extra=tls_extra(certs) + '\n[pool]\nmode = "none"\n') as r:
         ok = psycopg2.connect(r.dsn())
         ok.close()
         use_certificate(ssl_cluster, certs, "wronghost")

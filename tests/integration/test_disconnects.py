@@ -1,6 +1,6 @@
 """Clients that vanish in every protocol state (mid-auth, mid-COPY in both directions,
 mid-pipeline, mid-transaction, mid-query on a standby): pgrouter leaves no backend session
-behind on any node, commits nothing the client did not finish, keeps serving, and its memory
+busy or in a transaction behind on any node (idle ones are the pool's), commits nothing the client did not finish, keeps serving, and its memory
 stops growing once the same disconnects repeat."""
 from __future__ import annotations
 
@@ -44,9 +44,11 @@ def _recv_until(c: pgwire.Conn, wanted: bytes) -> bytes:
 
 
 def _sessions(cluster, tag: str) -> dict[str, int]:
-    """Backend sessions carrying `tag` as application_name, per node."""
+    """Backend sessions carrying `tag` as application_name that are busy or inside a
+    transaction, per node. (An idle connection is the pool's: reset and kept for the next
+    client with the same startup parameters.)"""
     q = ("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-         f"'{tag}' AND pid <> pg_backend_pid()")
+         f"'{tag}' AND pid <> pg_backend_pid() AND state <> 'idle'")
     return {n.name: int(n.sql_value(q)) for n in cluster.nodes}
 
 

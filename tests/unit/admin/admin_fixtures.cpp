@@ -30,4 +30,16 @@ ClusterSnapshot three_nodes() {
   return s;
 }
 
+ClusterSnapshot three_nodes_pooled() {
+  auto s = three_nodes();
+  s.pool_mode = "transaction";
+  s.max_backend_connections = 20;
+  s.pools = {{0, "shop", "app", 3, 2, 0, 0}, {0, "shop", "report", 1, 0, 0, 0}, {1, "shop", "app", 20, 0, 2, 1500}};
+  s.nodes[0].traffic.connections = 4;
+  s.nodes[0].pool = {2, 0, 6, {}, 0, 0};
+  s.nodes[1].traffic.connections = 20;
+  s.nodes[1].pool = {0, 2, 20, {1, 3, 5, 5, 5, 5, 5, 5}, 6, 125'500'000};
+  return s;
+}
+
 }  // namespace pgr::admin::test

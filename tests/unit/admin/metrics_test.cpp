@@ -51,6 +51,33 @@ TEST(Metrics, ConnectionsRejectionsErrorsAndBytes) {
   EXPECT_NE(text.find("pgrouter_bytes_relayed_total{direction=\"server_to_client\"} 2500"), std::string::npos);
 }
 
+TEST(Metrics, PoolSeries) {
+  const auto s = test::three_nodes_pooled();
+  const auto text = render_metrics(s, "abc");
+  EXPECT_NE(text.find("# TYPE pgrouter_pool_connections gauge"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_pool_connections{node=\"node0\",state=\"active\"} 4"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_pool_connections{node=\"node0\",state=\"idle\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_pool_held_connections{node=\"node0\"} 6"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_pool_waiting_clients{node=\"node1\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_pool_waiting_clients{node=\"node2\"} 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE pgrouter_pool_max_backend_connections gauge"), std::string::npos) << text;
+  EXPECT_NE(text.find("\npgrouter_pool_max_backend_connections 20\n"), std::string::npos) << text;
+  // The wait histogram: the buckets as counted (cumulative already), +Inf the count, in seconds.
+  EXPECT_NE(text.find("# TYPE pgrouter_pool_wait_seconds histogram"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_pool_wait_seconds_bucket{node=\"node1\",le=\"0.001\"} 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("pgrouter_pool_wait_seconds_bucket{node=\"node1\",le=\"0.01\"} 3\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("pgrouter_pool_wait_seconds_bucket{node=\"node1\",le=\"120\"} 5\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("pgrouter_pool_wait_seconds_bucket{node=\"node1\",le=\"+Inf\"} 6\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("pgrouter_pool_wait_seconds_count{node=\"node1\"} 6\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_pool_wait_seconds_sum{node=\"node1\"} 125.5\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("pgrouter_pool_wait_seconds_bucket{node=\"node0\",le=\"+Inf\"} 0\n"), std::string::npos)
+      << text;
+}
+
 TEST(Metrics, RemovedNodesAreLeftOut) {
   auto s = test::three_nodes();
   s.nodes[2].removed = true;

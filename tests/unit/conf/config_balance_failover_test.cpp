@@ -98,6 +98,47 @@ TEST(BalanceFailoverConfig, OtherSpellings) {
   EXPECT_EQ(longest->load_balance.write_functions.at(0).size(), 127U);
 }
 
+TEST(PoolConfig, DefaultsAreSessionPoolingWithoutALimit) {
+  const auto c = load("");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->pool.mode, PoolMode::session);
+  EXPECT_EQ(c->pool.max_backend_connections, 0);
+  EXPECT_EQ(c->pool.min_idle, 0);
+  EXPECT_EQ(c->pool.idle_timeout, 10min);
+  EXPECT_EQ(c->pool.max_lifetime, 1h);
+  EXPECT_FALSE(c->pool.connect_timeout);
+  EXPECT_EQ(c->pool.query_wait_timeout, 120s);
+  EXPECT_EQ(c->pool.server_reset_query, "DISCARD ALL");
+  EXPECT_EQ(c->pool.max_prepared_statements, 100);
+}
+
+TEST(PoolConfig, EveryKey) {
+  const auto c = load(
+      "[pool]\n"
+      "mode = \"transaction\"\n"
+      "max_backend_connections = 10\n"
+      "min_idle = 2\n"
+      "idle_timeout = \"30s\"\n"
+      "max_lifetime = \"5m\"\n"
+      "connect_timeout = \"2s\"\n"
+      "query_wait_timeout = \"1s\"\n"
+      "server_reset_query = \"\"\n"
+      "max_prepared_statements = 7\n");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->pool.mode, PoolMode::transaction);
+  EXPECT_EQ(c->pool.max_backend_connections, 10);
+  EXPECT_EQ(c->pool.min_idle, 2);
+  EXPECT_EQ(c->pool.idle_timeout, 30s);
+  EXPECT_EQ(c->pool.max_lifetime, 5min);
+  EXPECT_EQ(c->pool.connect_timeout, 2s);
+  EXPECT_EQ(c->pool.query_wait_timeout, 1s);
+  EXPECT_EQ(c->pool.server_reset_query, "");
+  EXPECT_EQ(c->pool.max_prepared_statements, 7);
+  EXPECT_EQ(to_string(PoolMode::none), "none");
+  EXPECT_EQ(to_string(PoolMode::session), "session");
+  EXPECT_EQ(to_string(PoolMode::transaction), "transaction");
+}
+
 TEST(BalanceFailoverConfig, EnumSpellingsMatchToml) {
   EXPECT_EQ(to_string(LoadBalanceMode::statement), "statement");
   EXPECT_EQ(to_string(LoadBalanceMode::session), "session");
@@ -116,6 +157,17 @@ struct Case {
 
 const std::vector<Case>& error_cases() {
   static const std::vector<Case> cases{
+      // [pool]
+      {"pool mode",
+       "[pool]\nmode = \"statement\"\n",
+       {"t.toml:2: pool.mode: unknown value \"statement\"; expected one of: none, session, transaction"}},
+      {"pool sizes out of range",
+       "[pool]\nmax_backend_connections = -1\nmax_prepared_statements = 0\n",
+       {"t.toml:2: pool.max_backend_connections: must be between 0 and 100000 (got -1)",
+        "t.toml:3: pool.max_prepared_statements: must be between 1 and 100000 (got 0)"}},
+      {"pool unknown key",
+       "[pool]\nmax_connections = 10\n",
+       {"t.toml:2: pool.max_connections: unknown key"}},
       // [load_balance]
       {"enabled not a boolean",
        "[load_balance]\nenabled = 1\n",

@@ -96,5 +96,94 @@ TEST(ExtendedQuery, WriteCloseRoundTrips) {
   EXPECT_EQ(flush, (byte_buffer{'H', 0, 0, 0, 4}));
 }
 
+byte_buffer framed_of(char type, const auto& fill) {
+  byte_buffer out;
+  ByteWriter w(out);
+  w.begin_message(type);
+  fill(w);
+  w.end_message();
+  return out;
+}
+
+TEST(ExtendedQuery, ParseRenamedKeepsQueryAndTypes) {
+  const auto parse = framed_of('P', [](ByteWriter& w) {
+    w.cstr("s1");
+    w.cstr("SELECT $1");
+    w.i16(1);
+    w.u32(23);
+  });
+  byte_buffer out;
+  ASSERT_TRUE(write_parse_renamed(out, parse, "pgr_0123"));
+  const auto expected = framed_of('P', [](ByteWriter& w) {
+    w.cstr("pgr_0123");
+    w.cstr("SELECT $1");
+    w.i16(1);
+    w.u32(23);
+  });
+  EXPECT_EQ(out, expected);
+  // The definition (what makes two statements the same) excludes the name.
+  const auto a = parse_definition(bytes_view(parse).subspan(5));
+  const auto b = parse_definition(bytes_view(expected).subspan(5));
+  EXPECT_EQ(byte_buffer(a.begin(), a.end()), byte_buffer(b.begin(), b.end()));
+  EXPECT_FALSE(a.empty());
+}
+
+TEST(ExtendedQuery, BindRenamedKeepsPortalAndParameters) {
+  const auto bind = framed_of('B', [](ByteWriter& w) {
+    w.cstr("p1");
+    w.cstr("s1");
+    w.i16(0);
+    w.i16(1);
+    w.i32(2);
+    w.chars("42");
+    w.i16(0);
+  });
+  byte_buffer out;
+  ASSERT_TRUE(write_bind_renamed(out, bind, ""));
+  const auto expected = framed_of('B', [](ByteWriter& w) {
+    w.cstr("p1");
+    w.cstr("");
+    w.i16(0);
+    w.i16(1);
+    w.i32(2);
+    w.chars("42");
+    w.i16(0);
+  });
+  EXPECT_EQ(out, expected);
+}
+
+TEST(ExtendedQuery, TargetRenamedOnlyForStatements) {
+  const auto describe = framed_of('D', [](ByteWriter& w) {
+    w.u8('S');
+    w.cstr("s1");
+  });
+  byte_buffer out;
+  ASSERT_TRUE(write_target_renamed(out, describe, "pgr_x"));
+  EXPECT_EQ(out, framed_of('D', [](ByteWriter& w) {
+              w.u8('S');
+              w.cstr("pgr_x");
+            }));
+  const auto portal = framed_of('C', [](ByteWriter& w) {
+    w.u8('P');
+    w.cstr("p1");
+  });
+  byte_buffer none;
+  EXPECT_FALSE(write_target_renamed(none, portal, "pgr_x"));
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(ExtendedQuery, RenameRefusesMalformedOrWrongMessages) {
+  byte_buffer out;
+  const byte_buffer cut{'P', 0, 0, 0, 6, 's'};
+  EXPECT_FALSE(write_parse_renamed(out, cut, "x"));
+  const auto bind = framed_of('B', [](ByteWriter& w) { w.cstr("p1"); });
+  EXPECT_FALSE(write_bind_renamed(out, bind, "x"));
+  const auto query = framed_of('Q', [](ByteWriter& w) { w.cstr("SELECT 1"); });
+  EXPECT_FALSE(write_parse_renamed(out, query, "x"));
+  EXPECT_FALSE(write_target_renamed(out, query, "x"));
+  EXPECT_FALSE(write_parse_renamed(out, byte_buffer{}, "x"));
+  EXPECT_TRUE(out.empty());
+}
+
 }  // namespace
 }  // namespace pgr::protocol

@@ -487,5 +487,52 @@ TEST(PreparedStatements, FactsViewTheStoredSqlNotTheCallersBuffer) {
   EXPECT_LE(s->facts.prepared_name.data() + s->facts.prepared_name.size(), begin + s->sql.size());
 }
 
+TEST(PreparedStatements, ContentIdentifiesTheStatementNotItsName) {
+  PreparedStatements statements;
+  parse(statements, "a", "SELECT $1::int");
+  parse(statements, "b", "SELECT $1::int");
+  parse(statements, "c", "SELECT $1::int + 1");
+  EXPECT_EQ(statements.find("a")->content, statements.find("b")->content);
+  EXPECT_NE(statements.find("a")->content, statements.find("c")->content);
+  EXPECT_NE(statements.find("a")->content, 0u);
+  // Without pooled names a statement keeps the client's name on backends.
+  EXPECT_EQ(statements.find("a")->server_name, "a");
+}
+
+TEST(PreparedStatements, PooledNamesAreSharedBySameSqlAndDifferOtherwise) {
+  PreparedStatements one;
+  PreparedStatements two;
+  one.use_pooled_names(true);
+  two.use_pooled_names(true);
+  parse(one, "s1", "SELECT $1::int + 1");
+  parse(two, "s1", "SELECT $1::int + 2");  // another client's "s1"
+  parse(two, "other", "SELECT $1::int + 1");
+  const auto& a = one.find("s1")->server_name;
+  EXPECT_EQ(a.rfind("pgr_", 0), 0u);
+  EXPECT_EQ(a.size(), 4u + 16u);
+  EXPECT_NE(a, two.find("s1")->server_name);
+  EXPECT_EQ(a, two.find("other")->server_name);
+  // The unnamed statement stays unnamed.
+  parse(one, "", "SELECT 1");
+  EXPECT_EQ(one.find("")->server_name, "");
+}
+
+TEST(PreparedStatements, ParameterTypesArePartOfTheContent) {
+  PreparedStatements statements;
+  statements.use_pooled_names(true);
+  protocol::byte_buffer typed;
+  protocol::ByteWriter w(typed);
+  w.begin_message('P');
+  w.cstr("t");
+  w.cstr("SELECT $1");
+  w.i16(1);
+  w.u32(23);
+  w.end_message();
+  statements.parsed("t", typed, "SELECT $1", {});
+  parse(statements, "u", "SELECT $1");
+  EXPECT_NE(statements.find("t")->content, statements.find("u")->content);
+  EXPECT_NE(statements.find("t")->server_name, statements.find("u")->server_name);
+}
+
 }  // namespace
 }  // namespace pgr::proxy
