@@ -194,7 +194,9 @@ awaitable<Acquired> BackendPool::acquire(PoolRequest request) {
   }
   const auto waited = Clock::now() - waiter->since;
   shared.route_counters[request.node].observe_pool_wait(std::chrono::duration_cast<std::chrono::microseconds>(waited));
-  pool = &pools_.at(request.key);
+  // The pool may have been swept meanwhile: a connection handed over by park() left its
+  // queue and its figures before this coroutine resumed.
+  pool = &pool_for(request);
   std::erase(pool->waiters, waiter);
   count_waiting(request.node, -1);
   if (!waiter->link && !waiter->ticket.held()) {
@@ -235,10 +237,10 @@ awaitable<Acquired> BackendPool::open_link(const PoolRequest& request, PoolTicke
   const BackendTls tls{config.tls.server_mode, worker_.shared().tls.get()};
   const auto timeout = config.pool.connect_timeout.value_or(config.proxy.backend_connect_timeout);
   LentMark logging_in;  // counted while it logs in
-  logging_in.set(pools_.at(request.key).active);
+  logging_in.set(pool_for(request).active);
   publish_rows();
   auto login = co_await login_to_backend(endpoint, *request.parameters, *request.credentials, timeout, tls);
-  auto& pool = pools_.at(request.key);
+  auto& pool = pool_for(request);
   if (auto* err = std::get_if<SessionError>(&login)) {
     publish_rows();
     // The backend's own answer (a wrong password, a missing database) is not the node failing.
