@@ -1,6 +1,9 @@
 // Fuzzes every typed-message parser on the same body, plus view_message on the whole input.
 // Whatever a parser accepts must rebuild with the matching builder and parse back equal.
+#include <algorithm>
+
 #include "fuzz_support.hpp"
+#include "protocol/extended_query.hpp"
 #include "protocol/messages.hpp"
 
 namespace {
@@ -104,6 +107,45 @@ void fuzz_query_messages(bytes_view body) {
 
 }  // namespace
 
+// Transaction pooling renames statements inside Parse, Bind, Describe and Close: whatever a
+// rename accepts must frame as one message of the same type whose head parses back with the
+// new name and the rest of the message unchanged.
+void fuzz_statement_renames(bytes_view body) {
+  for (const char type : {'P', 'B', 'D', 'C'}) {
+    byte_buffer framed;
+    ByteWriter w(framed);
+    w.begin_message(type);
+    w.bytes(body);
+    w.end_message();
+    byte_buffer out;
+    bool ok = false;
+    if (type == 'P') ok = write_parse_renamed(out, framed, "pgr_x");
+    else if (type == 'B') ok = write_bind_renamed(out, framed, "pgr_x");
+    else ok = write_target_renamed(out, framed, "pgr_x");
+    if (!ok) {
+      check(out.empty());
+      continue;
+    }
+    const auto view = view_message(out);
+    check(view.has_value() && view->type == type && view->body.size() + 5 == out.size());
+    if (type == 'P') {
+      const auto before = parse_parse_head(body);
+      const auto after = parse_parse_head(view->body);
+      check(before && after && after->statement == "pgr_x" && after->sql == before->sql);
+      const auto a = parse_definition(body);
+      const auto b = parse_definition(view->body);
+      check(a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()));
+    } else if (type == 'B') {
+      const auto before = parse_bind_head(body);
+      const auto after = parse_bind_head(view->body);
+      check(before && after && after->statement == "pgr_x" && after->portal == before->portal);
+    } else {
+      const auto after = parse_target_ref(view->body);
+      check(after && after->kind == 'S' && after->name == "pgr_x");
+    }
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
   const bytes_view data(bytes, size);
   if (const auto view = view_message(data)) {
@@ -114,5 +156,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   fuzz_password_family(data);
   fuzz_session_messages(data);
   fuzz_query_messages(data);
+  fuzz_statement_renames(data);
   return 0;
 }
