@@ -106,15 +106,24 @@ PRIMARY_ONLY_TOML = "[load_balance]\nenabled = false\n"
 LOAD_BALANCE_TOML = "[load_balance]\nprimary_reads = false\n"
 
 
-def pgrouter_supports_split(env: BenchEnv) -> bool:
-    cfg = env.workdir / "pgrouter-split-check.toml"
-    users = common.write_file(env.workdir / "pgrouter-split-check.users", '"app" "app"\n')
+# pgrouter-tx: transaction pooling with PgBouncer transaction's pool size (pgbouncer-tx).
+TRANSACTION_POOL_TOML = '[pool]\nmode = "transaction"\nmax_backend_connections = 32\n'
+
+
+def pgrouter_accepts(env: BenchEnv, extra: str, tag: str) -> bool:
+    """Whether the pgrouter binary accepts `extra` (an older one rejects tables it lacks)."""
+    cfg = env.workdir / f"pgrouter-{tag}-check.toml"
+    users = common.write_file(env.workdir / f"pgrouter-{tag}-check.users", '"app" "app"\n')
     cfg.write_text(pgcluster.render_pgrouter_toml(
         port=pgcluster.free_port(), backends=[("node0", "127.0.0.1", 1)],
-        auth_file=str(users), extra=LOAD_BALANCE_TOML))
+        auth_file=str(users), extra=extra))
     cp = common.run_cmd([str(pgcluster.pgrouter_bin()), "--check-config", str(cfg)],
                         timeout=30, check=False)
     return cp.returncode == 0
+
+
+def pgrouter_supports_split(env: BenchEnv) -> bool:
+    return pgrouter_accepts(env, LOAD_BALANCE_TOML, "split")
 
 
 class PgRouterTarget(Target):
@@ -123,12 +132,14 @@ class PgRouterTarget(Target):
     not tax -C runs)."""
     mem_kind = "rss"
 
-    def __init__(self, split: bool = False, workers: int = 2):
+    def __init__(self, split: bool = False, workers: int = 2, transaction_pool: bool = False):
         super().__init__()
         self.split = split
         self.workers = workers
-        self.name = "pgrouter-split" if split else "pgrouter"
-        self.label = "pgrouter split reads" if split else "pgrouter"
+        self.transaction_pool = transaction_pool
+        self.name = "pgrouter-split" if split else "pgrouter-tx" if transaction_pool else "pgrouter"
+        self.label = ("pgrouter split reads" if split
+                      else "pgrouter transaction" if transaction_pool else "pgrouter")
         self.router: pgcluster.PgRouter | None = None
         self._log_path: Path | None = None
 
@@ -136,10 +147,15 @@ class PgRouterTarget(Target):
         if self.split and not pgrouter_supports_split(env):
             self.unavailable = "n/a (not implemented)"
             return
+        if self.transaction_pool and not pgrouter_accepts(env, TRANSACTION_POOL_TOML, "pool"):
+            self.unavailable = "n/a (not implemented)"
+            return
+        extra = LOAD_BALANCE_TOML if self.split else PRIMARY_ONLY_TOML
+        if self.transaction_pool:
+            extra += TRANSACTION_POOL_TOML
         self.router = env.cluster.pgrouter(
             name=self.name, users=dict(env.secrets), workers=self.workers, log_level="warn",
-            max_client_connections=env.max_clients,
-            extra=LOAD_BALANCE_TOML if self.split else PRIMARY_ONLY_TOML)
+            max_client_connections=env.max_clients, extra=extra)
         self.port = self.router.port
         self._log_path = self.router.log_path
 
@@ -161,7 +177,9 @@ class PgRouterTarget(Target):
         if self.unavailable:
             return f"{self.label}: {self.unavailable}"
         return (f"pgrouter, {self.workers} workers, all backends configured"
-                + (", [load_balance]" if self.split else " (sends everything to the primary)"))
+                + (", [load_balance]" if self.split else " (sends everything to the primary)")
+                + (", transaction pooling, max_backend_connections = 32" if self.transaction_pool
+                   else ", session pooling (the default)"))
 
 
 HAPROXY_CFG = """\
@@ -225,6 +243,7 @@ def make_targets(names: list[str]) -> list[Target]:
         "direct": Direct,
         "pgrouter": PgRouterTarget,
         "pgrouter-split": lambda: PgRouterTarget(split=True),
+        "pgrouter-tx": lambda: PgRouterTarget(transaction_pool=True),
         "pgbouncer-session": lambda: PgBouncerTarget("session"),
         "pgbouncer-tx": lambda: PgBouncerTarget("transaction"),
         "pgpool": PgpoolTarget,
@@ -237,9 +256,11 @@ def make_targets(names: list[str]) -> list[Target]:
     return [factories[n]() for n in names]
 
 
-ALL_TARGETS = ["direct", "pgrouter", "pgrouter-split", "pgbouncer-session", "pgbouncer-tx",
+ALL_TARGETS = ["direct", "pgrouter", "pgrouter-split", "pgrouter-tx", "pgbouncer-session",
+               "pgbouncer-tx",
                "pgpool", "pgpool-split", "haproxy"]
-DEFAULT_TARGETS = ["direct", "pgrouter", "pgrouter-split", "pgbouncer-session", "pgbouncer-tx",
+DEFAULT_TARGETS = ["direct", "pgrouter", "pgrouter-split", "pgrouter-tx", "pgbouncer-session",
+                   "pgbouncer-tx",
                    "pgpool", "haproxy"]
 
 

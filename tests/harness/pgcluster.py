@@ -42,6 +42,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -481,6 +482,21 @@ class Cluster:
             if time.monotonic() > deadline:
                 raise HarnessError("no synchronous standby")
             time.sleep(0.1)
+
+    def pgbench_init(self, db: str, create: bool = True, scale: int = 1) -> str:
+        """pgbench -i (as app, on the primary directly) in `db`, created first (owner app)
+        when `create`; waits until the standbys replayed it. Returns `db`."""
+        if create:
+            self.primary.sql(f"DROP DATABASE IF EXISTS {db}")
+            self.primary.sql(f"CREATE DATABASE {db} OWNER app")
+        cp = subprocess.run(
+            ["pgbench", "-i", "-s", str(scale), "-q", "-h", "127.0.0.1", "-p",
+             str(self.primary.port), "-U", "app", db], capture_output=True, text=True,
+            timeout=120, env=clean_env(PGPASSWORD="app"))
+        if cp.returncode != 0:
+            raise HarnessError(f"pgbench -i failed: {cp.stderr[-2000:]}")
+        self.wait_replicated()
+        return db
 
     def wait_replicated(self, nodes: list[Node] | None = None, what: str = "replay",
                         timeout: float = 60) -> str:

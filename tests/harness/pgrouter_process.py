@@ -295,20 +295,8 @@ class PgRouter:
 
         with pgwire.Conn("127.0.0.1", port or self.port) as c:
             c.login(user, password, db)
-            c.send(pgwire.query_message(command))
-            columns: list[str] = []
-            rows: list[dict] = []
-            error = None
-            for t, payload in pgwire.read_until_ready(c):
-                if t == b"T":
-                    columns, rows = pgwire.decode_row_description(payload), []
-                elif t == b"D":
-                    rows.append(dict(zip(columns, pgwire.decode_data_row(payload))))
-                elif t == b"E":
-                    error = pgwire.ServerError(pgwire.parse_error_fields(payload))
+            rows = pgwire.query_rows(c, command)
             c.send(pgwire.terminate_message())
-            if error:
-                raise error
             return rows
 
     def log_text(self) -> str:

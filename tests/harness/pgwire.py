@@ -385,3 +385,22 @@ def read_until_ready(conn: "Conn") -> list[tuple[bytes, bytes]]:
         out.append(m)
         if m[0] == b"Z":
             return out
+
+
+def query_rows(conn: "Conn", sql: str) -> list[dict[str, str | None]]:
+    """One simple query on a logged-in connection: the last result's rows as dicts (column
+    name -> text value, in column order). Raises ServerError on an error."""
+    conn.send(query_message(sql))
+    columns: list[str] = []
+    rows: list[dict] = []
+    error = None
+    for t, payload in read_until_ready(conn):
+        if t == b"T":
+            columns, rows = decode_row_description(payload), []
+        elif t == b"D":
+            rows.append(dict(zip(columns, decode_data_row(payload))))
+        elif t == b"E":
+            error = ServerError(parse_error_fields(payload))
+    if error:
+        raise error
+    return rows

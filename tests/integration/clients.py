@@ -1,7 +1,10 @@
-"""Real PostgreSQL clients (psql, pgbench) run against pgrouter, with timeouts."""
+"""Real PostgreSQL clients (psql, pgbench) run against pgrouter, with timeouts, and the small
+waits tests share."""
 from __future__ import annotations
 
+import select
 import subprocess
+import time
 
 import pgcluster
 
@@ -19,3 +22,23 @@ def psql(router, *args: str, input: str | None = None, user: str = "app",
         raise AssertionError(f"psql failed ({cp.returncode}): {' '.join(args)}\n"
                              f"stdout: {cp.stdout[-2000:]}\nstderr: {cp.stderr[-2000:]}")
     return cp
+
+
+def wait_until(predicate, timeout: float, step: float = 0.1) -> bool:
+    """Polls `predicate` until it is true or `timeout` seconds passed; its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def wait_notifies(conn, n: int, timeout: float) -> list:
+    """(channel, payload) of the notifications a psycopg2 connection got, once it has `n` or
+    `timeout` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while len(conn.notifies) < n and time.monotonic() < deadline:
+        if select.select([conn], [], [], 0.1)[0]:
+            conn.poll()
+    return [(x.channel, x.payload) for x in conn.notifies]

@@ -12,6 +12,7 @@ import time
 
 import psycopg2
 import pytest
+from clients import wait_until
 from conftest import TIMEOUT_SCALE
 
 import pgwire
@@ -36,15 +37,6 @@ def rss_kb(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise AssertionError("no VmRSS")
-
-
-def wait_until(predicate, timeout: float, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 def test_max_client_connections(cluster, auth_users):

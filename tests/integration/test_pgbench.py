@@ -15,11 +15,7 @@ SECONDS = 5
 @pytest.fixture(scope="module")
 def pgbench_tables(cluster):
     """pgbench -i (scale 1) on the primary directly, as app in database app."""
-    cp = subprocess.run(
-        ["pgbench", "-i", "-s", "1", "-q", "-h", "127.0.0.1", "-p", str(cluster.primary.port),
-         "-U", "app", "app"], capture_output=True, text=True, timeout=120,
-        env=pgcluster.clean_env(PGPASSWORD="app"))
-    assert cp.returncode == 0, cp.stderr
+    cluster.pgbench_init("app", create=False)
     return True
 
 

@@ -15,7 +15,6 @@ import contextlib
 import json
 import re
 import resource
-import select
 import socket
 import subprocess
 import threading
@@ -25,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg2
 import psycopg2.errors
 import pytest
+from clients import wait_notifies, wait_until
 from conftest import TIMEOUT_SCALE
 
 import pgcluster
@@ -72,15 +72,6 @@ def started(cluster, users, name: str, **kw):
         r.stop(check=False)
         raise
     r.stop()
-
-
-def wait_until(predicate, timeout: float, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 def app_backends(node) -> int:
@@ -243,23 +234,6 @@ def select_counts(router) -> dict[str, int]:
     return {r["node_id"]: int(r["select_cnt"]) for r in router.show("SHOW POOL_NODES")}
 
 
-def show_rows(c: pgwire.Conn, command: str) -> list[dict]:
-    """A SHOW command over an already logged-in raw session: rows as dicts."""
-    c.send(pgwire.query_message(command))
-    columns: list[str] = []
-    rows: list[dict] = []
-    error = None
-    for t, payload in pgwire.read_until_ready(c):
-        if t == b"T":
-            columns, rows = pgwire.decode_row_description(payload), []
-        elif t == b"D":
-            rows.append(dict(zip(columns, pgwire.decode_data_row(payload))))
-        elif t == b"E":
-            error = pgwire.parse_error_fields(payload)
-    assert error is None, f"{command}: {error}"
-    return rows
-
-
 def app_pool_row(rows: list[dict], node_id: str = "0") -> dict:
     mine = [r for r in rows if r.get("node_id") == node_id and r.get("database") == "app"
             and r.get("username") == "app"]
@@ -361,15 +335,7 @@ BENCH_DB = "poolbench"
 
 @pytest.fixture(scope="module")
 def bench_db(cluster):
-    cluster.primary.sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    cluster.primary.sql(f"CREATE DATABASE {BENCH_DB} OWNER app")
-    cp = subprocess.run(
-        ["pgbench", "-i", "-s", "1", "-q", "-h", "127.0.0.1", "-p", str(cluster.primary.port),
-         "-U", "app", BENCH_DB], capture_output=True, text=True, timeout=120,
-        env=pgcluster.clean_env(PGPASSWORD="app"))
-    assert cp.returncode == 0, cp.stderr
-    cluster.wait_replicated()
-    return BENCH_DB
+    return cluster.pgbench_init(BENCH_DB)
 
 
 @pytest.mark.deadline(200)
@@ -718,14 +684,6 @@ def test_query_wait_timeout(cluster, auth_users):
 # -- 7. pins ----------------------------------------------------------------------------------
 
 
-def _wait_notifies(c, n: int, timeout: float) -> list:
-    deadline = time.monotonic() + timeout
-    while len(c.notifies) < n and time.monotonic() < deadline:
-        if select.select([c], [], [], 0.1)[0]:
-            c.poll()
-    return [(x.channel, x.payload) for x in c.notifies]
-
-
 @pytest.mark.deadline(150)
 def test_pins_keep_connection_in_transaction_mode(cluster, auth_users):
     cluster.primary.sql("DROP TABLE IF EXISTS pool_traffic; CREATE TABLE pool_traffic(c int, "
@@ -809,11 +767,11 @@ def test_pins_keep_connection_in_transaction_mode(cluster, auth_users):
             try:
                 with sender.cursor() as cur:
                     cur.execute("NOTIFY pool_chan, 'one'")
-                assert _wait_notifies(a, 1, 5) == [("pool_chan", "one")]
+                assert wait_notifies(a, 1, 5) == [("pool_chan", "one")]
                 assert one(a, "SELECT count(*) FROM t") == (20,)
                 with sender.cursor() as cur:
                     cur.execute("SELECT pg_notify('pool_chan', 'two')")
-                assert _wait_notifies(a, 2, 5)[-1] == ("pool_chan", "two")
+                assert wait_notifies(a, 2, 5)[-1] == ("pool_chan", "two")
             finally:
                 sender.close()
             assert one(a, "SELECT pg_backend_pid()") == (pid,)
@@ -850,7 +808,7 @@ def test_show_pool_pools(cluster, auth_users):
                     assert one(conn, "SELECT %s", (i,)) == (i,)
             finally:
                 conn.close()
-            rows = show_rows(admin, "SHOW POOL_POOLS")
+            rows = pgwire.query_rows(admin, "SHOW POOL_POOLS")
             assert rows, "SHOW POOL_POOLS returned no rows"
             assert POOL_POOLS_COLUMNS <= set(rows[0]), list(rows[0])
             row = app_pool_row(rows)
@@ -866,7 +824,7 @@ def test_show_pool_pools(cluster, auth_users):
             busy = None
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
-                busy = app_pool_row(show_rows(admin, "SHOW POOL_POOLS"))
+                busy = app_pool_row(pgwire.query_rows(admin, "SHOW POOL_POOLS"))
                 if int(busy["cl_waiting"]) >= 1:
                     break
                 time.sleep(0.2)
@@ -877,9 +835,9 @@ def test_show_pool_pools(cluster, auth_users):
                 assert query(h, "COMMIT")["status"] == b"I"
             assert ok_rows(read_unit(waiter)) == [("42",)]
             assert wait_until(
-                lambda: int(app_pool_row(show_rows(admin, "SHOW POOL_POOLS"))["sv_active"])
+                lambda: int(app_pool_row(pgwire.query_rows(admin, "SHOW POOL_POOLS"))["sv_active"])
                 == 0, 5)
-            idle = app_pool_row(show_rows(admin, "SHOW POOL_POOLS"))
+            idle = app_pool_row(pgwire.query_rows(admin, "SHOW POOL_POOLS"))
             assert int(idle["cl_waiting"]) == 0, idle
             assert 1 <= int(idle["sv_idle"]) <= int(idle["sv_total"]) <= limit, idle
         finally:

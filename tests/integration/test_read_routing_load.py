@@ -101,15 +101,7 @@ def nodes(cluster):
 def bench_db(cluster, nodes):
     """Database rwbench (owner app) with pgbench tables at scale 1, made on the primary
     directly and replayed on both standbys."""
-    cluster.primary.sql(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    cluster.primary.sql(f"CREATE DATABASE {BENCH_DB} OWNER app")
-    cp = subprocess.run(
-        ["pgbench", "-i", "-s", "1", "-q", "-h", "127.0.0.1", "-p", str(nodes.primary.port),
-         "-U", "app", BENCH_DB], capture_output=True, text=True, timeout=120,
-        env=pgcluster.clean_env(PGPASSWORD="app"))
-    assert cp.returncode == 0, cp.stderr
-    cluster.wait_replicated()
-    return BENCH_DB
+    return cluster.pgbench_init(BENCH_DB)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import select
 import time
 import uuid
 from collections import Counter
@@ -28,6 +27,7 @@ from types import SimpleNamespace
 import psycopg2
 import psycopg2.errors
 import pytest
+from clients import wait_notifies
 
 import pgcluster
 import pgwire
@@ -444,14 +444,6 @@ def test_advisory_lock_pins_the_session_to_the_primary(norw, nodes):
         assert set(sample_ports(c, 10)) <= nodes.standbys
 
 
-def _wait_notifies(c, n: int, timeout: float) -> list:
-    deadline = time.monotonic() + timeout
-    while len(c.notifies) < n and time.monotonic() < deadline:
-        if select.select([c], [], [], 0.1)[0]:
-            c.poll()
-    return [(x.channel, x.payload) for x in c.notifies]
-
-
 def test_listen_pins_the_session_and_receives_notifications(norw, nodes):
     chan = _tag("chan")
     with session(norw) as listener, session(norw) as sender:
@@ -461,11 +453,11 @@ def test_listen_pins_the_session_and_receives_notifications(norw, nodes):
         assert got == Counter({nodes.primary: 10}), names(nodes, got)
         run(sender, f"NOTIFY {chan}, 'one'")
         run(sender, "SELECT pg_notify(%s, 'two')", (chan,))
-        assert _wait_notifies(listener, 2, 5) == [(chan, "one"), (chan, "two")]
+        assert wait_notifies(listener, 2, 5) == [(chan, "one"), (chan, "two")]
         # Still pinned, still listening while it reads.
         assert port_of(listener) == nodes.primary
         run(sender, f"NOTIFY {chan}, 'three'")
-        assert _wait_notifies(listener, 3, 5)[-1] == (chan, "three")
+        assert wait_notifies(listener, 3, 5)[-1] == (chan, "three")
 
 
 # -- session state ------------------------------------------------------------------------------

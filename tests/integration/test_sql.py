@@ -4,15 +4,13 @@ from __future__ import annotations
 import hashlib
 import io
 import random
-import select
-import time
 import uuid
 
 import psycopg2
 import psycopg2.errors
 import pytest
 
-from clients import psql
+from clients import psql, wait_notifies
 
 
 def _name(prefix: str) -> str:
@@ -132,14 +130,6 @@ def test_copy_error_leaves_session_usable(conn):
         assert cur.fetchone() == (7,)
 
 
-def _wait_notifies(c, n: int, timeout: float) -> list:
-    deadline = time.monotonic() + timeout
-    while len(c.notifies) < n and time.monotonic() < deadline:
-        if select.select([c], [], [], 0.2)[0]:
-            c.poll()
-    return [(x.channel, x.payload) for x in c.notifies]
-
-
 def test_listen_notify_between_two_sessions(router):
     listener, sender = router.connect(), router.connect()
     try:
@@ -148,13 +138,13 @@ def test_listen_notify_between_two_sessions(router):
         listener.cursor().execute(f"LISTEN {chan}")
         sender.cursor().execute(f"NOTIFY {chan}, 'hello'")
         sender.cursor().execute("SELECT pg_notify(%s, %s)", (chan, "second"))
-        assert _wait_notifies(listener, 2, 5) == [(chan, "hello"), (chan, "second")]
+        assert wait_notifies(listener, 2, 5) == [(chan, "hello"), (chan, "second")]
         # A NOTIFY inside a transaction is delivered at COMMIT, not before.
         sender.autocommit = False
         sender.cursor().execute(f"NOTIFY {chan}, 'in-tx'")
-        assert len(_wait_notifies(listener, 3, 1.0)) == 2
+        assert len(wait_notifies(listener, 3, 1.0)) == 2
         sender.commit()
-        assert _wait_notifies(listener, 3, 5)[-1] == (chan, "in-tx")
+        assert wait_notifies(listener, 3, 5)[-1] == (chan, "in-tx")
     finally:
         listener.close()
         sender.close()
