@@ -906,3 +906,48 @@ def test_mode_none_closes_backends_at_session_end(cluster, auth_users):
         assert len(set(pids)) == len(pids), pids
         assert wait_until(lambda: app_backends(cluster.primary) <= base["node0"],
                           5 * TIMEOUT_SCALE), app_backend_counts(cluster)
+
+
+# -- cancel requests between transactions ------------------------------------------------------
+
+
+@pytest.mark.deadline(90)
+def test_cancel_reaches_only_the_clients_own_statement(cluster, auth_users):
+    """Transaction mode, one backend connection: a client's CancelRequest sent while it holds
+    no connection must not cancel another client's statement on the connection it used
+    before; a cancel while its own statement runs does cancel it."""
+    with started(cluster, auth_users, "pool_cancel", workers=1,
+                 extra=pool_config(lb_enabled=False, mode="transaction",
+                                   max_backend_connections=1)) as r:
+        a = psycopg(r)
+        b = psycopg(r)
+        try:
+            pid_a = one(a, "SELECT pg_backend_pid()")[0]
+            outcome: dict = {}
+
+            def run_b():
+                try:
+                    outcome["b"] = one(b, "SELECT pg_backend_pid(), true FROM pg_sleep(1.5)")
+                except Exception as e:  # noqa: BLE001 - asserted below
+                    outcome["b"] = e
+
+            t = threading.Thread(target=run_b, daemon=True)
+            t.start()
+            time.sleep(0.5)  # b runs on the only connection, the one a used
+            a.cancel()
+            t.join(10 * TIMEOUT_SCALE)
+            assert not t.is_alive()
+            assert outcome["b"] == (pid_a, True), outcome["b"]
+            # a's own statement can still be cancelled.
+            canceller = threading.Timer(0.5, a.cancel)
+            canceller.start()
+            t0 = time.monotonic()
+            with pytest.raises(psycopg2.errors.QueryCanceled):
+                one(a, "SELECT pg_sleep(30)")
+            assert time.monotonic() - t0 < 10 * TIMEOUT_SCALE
+            canceller.join()
+            assert one(a, "SELECT 1") == (1,)
+            assert one(b, "SELECT 2") == (2,)
+        finally:
+            a.close()
+            b.close()
