@@ -951,3 +951,55 @@ def test_cancel_reaches_only_the_clients_own_statement(cluster, auth_users):
         finally:
             a.close()
             b.close()
+
+
+# -- the admin interfaces ----------------------------------------------------------------------
+
+
+def _metric(text: str, name: str, labels: str = "") -> float | None:
+    """The value of `name{labels}` (labels as Prometheus prints them, "" for none)."""
+    pattern = "^" + re.escape(name) + (r"\{" + re.escape(labels) + r"\}" if labels else "") + r" (\S+)$"
+    m = re.search(pattern, text, re.MULTILINE)
+    return float(m.group(1)) if m else None
+
+
+@pytest.mark.deadline(120)
+def test_pools_in_metrics_and_pgrouterctl(cluster, auth_users):
+    from admin_support import AdminRouter  # noqa: PLC0415 - only this test needs [admin]
+
+    r = AdminRouter(cluster, name="pool_admin", users=auth_users)
+    r.opts["extra"] += "\n" + pool_config(lb_enabled=False, mode="transaction",
+                                          max_backend_connections=1, query_wait_timeout="20s")
+    cluster.start_router(r)
+    holder = logged_in(r)
+    waiter = logged_in(r)
+    try:
+        assert query(holder, "BEGIN")["status"] == b"T"  # holds the only connection
+        waiter.send(pgwire.query_message("SELECT 7"))
+        labels = 'node="node0"'
+
+        def waiting_in_metrics():
+            status, body = r.http("/metrics")
+            return status == 200 and _metric(body, "pgrouter_pool_waiting_clients", labels) == 1
+
+        assert wait_until(waiting_in_metrics, 10), r.http("/metrics")[1][-3000:]
+        _, body = r.http("/metrics")
+        assert _metric(body, "pgrouter_pool_max_backend_connections") == 1, body[-2000:]
+        assert _metric(body, "pgrouter_pool_held_connections", labels) == 1
+        listed = r.ctl("list", "--pools")
+        assert listed.returncode == 0, listed.stderr
+        assert "transaction mode" in listed.stdout and "app" in listed.stdout, listed.stdout
+        assert query(holder, "COMMIT")["status"] == b"I"
+        assert ok_rows(read_unit(waiter)) == [("7",)]
+        # The wait was counted in the histogram, and the connection is now idle.
+        _, body = r.http("/metrics")
+        assert _metric(body, "pgrouter_pool_wait_seconds_count", labels) >= 1, body[-3000:]
+        assert _metric(body, "pgrouter_pool_waiting_clients", labels) == 0
+        assert _metric(body, "pgrouter_pool_connections", labels + ',state="idle"') == 1
+        as_json = json.loads(r.ctl("--json", "list").stdout)
+        pools = as_json["cluster"]["pools"] if "cluster" in as_json else as_json["pools"]
+        assert any(p["user"] == "app" and p["database"] == "app" for p in pools), pools
+    finally:
+        holder.close()
+        waiter.close()
+        r.stop()
