@@ -296,3 +296,78 @@ def test_channel_binding_wrong_password_and_unknown_user_look_alike(tls_router):
             c.login(env_user, "wrong", "app")
     assert unknown.value.sqlstate == "28P01"
     assert unknown.value.message.replace(env_user, "app") == ei.value.message
+
+
+def _client_hello(ctx: ssl.SSLContext) -> bytes:
+    """The first flight a TLS client sends (its ClientHello), made with memory BIOs."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def _vanish(sock: socket.socket) -> None:
+    """Close with a RST, as a killed client does."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
+
+
+def test_clients_vanishing_mid_handshake_leave_nothing(cluster, auth_users, certs):
+    """Clients that disappear at every point of the TLS handshake free their slot at once (a
+    20-slot router with a 60 s login timeout serves a normal client after 400 of them) and
+    memory stops growing once the same disconnects repeat."""
+    from proc_tools import proc_status_kb  # noqa: PLC0415
+
+    r = cluster.pgrouter(name="pgrouter_tls_vanish", users=auth_users,
+                         extra=certs.client_tls_toml("allow"), max_client_connections=20,
+                         client_login_timeout="60s")
+    ctx = client_context()
+    hello = _client_hello(ctx)
+    assert hello[:1] == b"\x16", hello[:5]  # a TLS handshake record
+
+    def after_s_answer():
+        c = pgwire.Conn("127.0.0.1", r.port, timeout=10)
+        assert ssl_request(c) == b"S"
+        return c
+
+    def at_s(c):  # nothing after the 'S'
+        pass
+
+    def mid_hello(c):  # half a ClientHello
+        c.sock.sendall(hello[: len(hello) // 2])
+
+    def after_hello(c):  # the whole ClientHello, the ServerHello read in part
+        c.sock.sendall(hello)
+        c.sock.recv(100)
+
+    def after_handshake(c):  # a finished handshake, no startup packet
+        c.sock = ctx.wrap_socket(c.sock, server_hostname="127.0.0.1")
+
+    rss = []
+    try:
+        for round_no in range(100):
+            for step in (at_s, mid_hello, after_hello, after_handshake):
+                c = after_s_answer()
+                step(c)
+                _vanish(c.sock)
+            if round_no in (20, 99):
+                time.sleep(0.5)
+                rss.append(proc_status_kb(r.pid, "VmRSS"))
+        # 400 vanished clients, 20 slots, 60 s to log in: every slot came back at once.
+        t0 = time.monotonic()
+        with r.connect(sslmode="require") as conn:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 6 * 7")
+                assert cur.fetchone() == (42,)
+        conn.close()
+        assert time.monotonic() - t0 < 5
+        # Generous: ASan's quarantine holds freed memory for a while.
+        assert rss[1] - rss[0] < 16 * 1024, rss
+    finally:
+        r.stop()
