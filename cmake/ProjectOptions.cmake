@@ -19,6 +19,19 @@ if(PGR_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(pgr_sanitizers INTERFACE -fsanitize=address,undefined)
 endif()
+# ThreadSanitizer: the threaded parts (workers, what main publishes to them, the shared
+# counters and budgets, failover) under the integration tests that drive them (scripts/test).
+if(PGR_TSAN)
+  if(PGR_SANITIZE)
+    message(FATAL_ERROR "PGR_TSAN and PGR_SANITIZE cannot be combined")
+  endif()
+  # Asio's fenced blocks (handler memory handed between threads of one io_context) use
+  # atomic_thread_fence, which TSan does not model; each of our io_contexts runs on one thread
+  # (concurrency hint 1), so they guard nothing here.
+  target_compile_options(pgr_sanitizers INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_compile_definitions(pgr_sanitizers INTERFACE BOOST_ASIO_DISABLE_FENCED_BLOCK)
+  target_link_options(pgr_sanitizers INTERFACE -fsanitize=thread)
+endif()
 # Fuzzing: every library a fuzzer links is instrumented for coverage (fuzzer-no-link) and
 # checked by ASan+UBSan; the fuzzers themselves add -fsanitize=fuzzer (tests/fuzz).
 if(PGR_FUZZ)

@@ -33,7 +33,7 @@ def _sanitized_binary() -> bool:
         data = pgcluster.pgrouter_bin().read_bytes()
     except OSError:
         return False
-    return b"__asan_init" in data or b"__ubsan_handle" in data
+    return b"__asan_init" in data or b"__ubsan_handle" in data or b"__tsan_init" in data
 
 
 # Deadlines (not the protocol-level limits such as "cancel within 1 s") stretch 3x for an
