@@ -334,11 +334,9 @@ awaitable<void> BackendPool::reset_then_park(std::unique_ptr<BackendLink> link, 
   }
   link->dirty = false;
   link->applied_settings = 0;
-  if (sql.find("DISCARD") != std::string::npos || sql.find("discard") != std::string::npos ||
-      sql.find("DEALLOCATE") != std::string::npos || sql.find("deallocate") != std::string::npos) {
-    link->statements.clear();
-  }
-  link->statements.erase(std::string());  // a simple Query destroys the unnamed statement
+  // Whatever server_reset_query did to prepared statements, forgetting them all is safe: a
+  // statement missing here is re-Parsed on first use.
+  link->statements.clear();
   error_code ec;
   link->socket.non_blocking(true, ec);
   park(std::move(link));
