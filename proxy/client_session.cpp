@@ -92,6 +92,14 @@ awaitable<void> ClientSession::send_fatal(const SessionError& error) {
 
 awaitable<void> ClientSession::run() {
   co_await asio::this_coro::throw_if_cancelled(false);
+  // Two coroutines, so that the login's locals (timer, credentials, errors) are freed before
+  // the session settles into serve() for hours: a coroutine frame lasts as long as the call.
+  const bool logged_in = co_await log_in();
+  if (logged_in) co_await serve();
+}
+
+awaitable<bool> ClientSession::log_in() {
+  co_await asio::this_coro::throw_if_cancelled(false);
   const auto& config = *worker_.shared().config;
   counted_ = true;
   if (worker_.shared().client_connections.fetch_add(1, std::memory_order_relaxed) >=
@@ -99,15 +107,16 @@ awaitable<void> ClientSession::run() {
     log::warn(tag_, ": rejected, max_client_connections (", config.proxy.max_client_connections, ") reached");
     worker_.counters().count_rejection(RejectReason::max_connections);
     co_await refuse_after_startup(SessionError::make(sqlstate::too_many_connections, "sorry, too many clients already"));
-    co_return;
+    co_return false;
   }
-  pending_login_ = worker_.shared().limits.begin_login(config.proxy.max_pending_logins);
-  if (!pending_login_) {
+  // Held until the client has authenticated (a local: the login's frame goes with it).
+  auto pending_login = worker_.shared().limits.begin_login(config.proxy.max_pending_logins);
+  if (!pending_login) {
     log::warn(tag_, ": rejected, max_pending_logins (", config.proxy.max_pending_logins, ") reached");
     worker_.counters().count_rejection(RejectReason::max_connections);
     co_await refuse_after_startup(
         SessionError::make(sqlstate::too_many_connections, "sorry, too many clients are logging in already"));
-    co_return;
+    co_return false;
   }
 
   // Everything before the client is authenticated runs under client_login_timeout.
@@ -124,18 +133,18 @@ awaitable<void> ClientSession::run() {
     log::info(tag_, ": closed, not logged in within client_login_timeout");
     worker_.counters().count_rejection(RejectReason::login_timeout);
     co_await send_fatal(SessionError::make(sqlstate::connection_failure, "canceling authentication due to timeout"));
-    co_return;
+    co_return false;
   }
-  if (std::holds_alternative<Quiet>(phase)) co_return;
+  if (std::holds_alternative<Quiet>(phase)) co_return false;
   if (auto* err = std::get_if<SessionError>(&phase)) {
     log::info(tag_, ": login failed: ", err->sqlstate, " ", err->message);
     if (!shutting_down_) worker_.counters().count_rejection(login_failure_reason(err->sqlstate));
     if (!shutting_down_) co_await send_fatal(*err);
-    co_return;
+    co_return false;
   }
 
   credentials_ = std::move(std::get<BackendCredentials>(phase));
-  pending_login_.reset();
+  pending_login.reset();
   std::string refusal;
   user_db_lease_ = worker_.shared().limits.acquire(user_, database_, config.proxy.max_user_connections,
                                                    config.proxy.max_db_connections, refusal);
@@ -143,16 +152,16 @@ awaitable<void> ClientSession::run() {
     log::warn(tag_, ": rejected, ", refusal);
     worker_.counters().count_rejection(RejectReason::max_connections);
     co_await send_fatal(SessionError::make(sqlstate::too_many_connections, refusal));
-    co_return;
+    co_return false;
   }
   if (auto err = co_await open_backend(credentials_)) {
     log::warn(tag_, ": backend login failed: ", err->sqlstate, " ", err->message);
     worker_.counters().count_rejection(err->sqlstate.starts_with("28") ? RejectReason::auth_failed
                                                                         : RejectReason::no_backend);
     co_await send_fatal(*err);
-    co_return;
+    co_return false;
   }
-  co_await serve();
+  co_return true;
 }
 
 // A client refused for a limit still gets its SSLRequest answered and its startup packet
@@ -458,17 +467,22 @@ awaitable<std::optional<std::pair<SessionError, std::optional<std::size_t>>>> Cl
   co_return std::nullopt;
 }
 
-awaitable<void> ClientSession::serve() {
+SessionIdentity ClientSession::take_identity() {
   SessionIdentity identity;
   identity.tag = tag_;
-  identity.parameters = parameters_;
-  identity.credentials = credentials_;
+  identity.parameters = std::move(parameters_);  // the loop's own from here on
+  identity.credentials = std::move(credentials_);
   identity.cancel_key = *cancel_key_;
   identity.read_only_port = read_only_port_;
-  SessionLoop loop(worker_, client_, client_buffer_, std::move(identity), stats_);
+  return identity;
+}
+
+awaitable<void> ClientSession::serve() {
+  SessionLoop loop(worker_, client_, client_buffer_, take_identity(), stats_);
   loop.adopt(std::move(login_));
   loop_ = &loop;
-  auto outcome = co_await loop.run();
+  co_await loop.run();
+  auto& outcome = loop.outcome();
   loop_ = nullptr;
   if (shutting_down_) {
     outcome.reason = "pgrouter shutting down";

@@ -60,7 +60,9 @@ class ClientSession {
   awaitable<std::optional<std::pair<SessionError, std::optional<std::size_t>>>> try_login_node(
       const BackendCredentials& credentials, const std::vector<bool>& excluded);
   awaitable<std::optional<SessionError>> open_backend(const BackendCredentials& credentials);
+  awaitable<bool> log_in();  // true: logged in, with a backend
   awaitable<void> serve();
+  SessionIdentity take_identity();
   awaitable<void> send_fatal(const SessionError& error);
   awaitable<void> refuse_after_startup(const SessionError& error);
   static constexpr std::chrono::milliseconds k_refusal_startup_timeout{2'000};
@@ -87,7 +89,6 @@ class ClientSession {
   bool shutting_down_ = false;
   bool logged_in_ = false;
   bool read_only_port_ = false;
-  std::optional<ConnectionLimits::Lease> pending_login_;  // until logged in
   std::optional<ConnectionLimits::Lease> user_db_lease_;  // while logged in
 };
 

@@ -35,6 +35,7 @@
 #include "proxy/session_error.hpp"
 #include "proxy/session_state.hpp"
 #include "proxy/socket_events.hpp"
+#include "support/split_mix.hpp"
 
 namespace pgr::proxy {
 
@@ -77,7 +78,10 @@ class SessionLoop {
 
   // The backend the session logged in through (its ParameterStatus went to the client).
   void adopt(std::unique_ptr<BackendLink> link);
-  awaitable<LoopOutcome> run();
+  // Runs until the session ends; then outcome() says how. (Not returned: a coroutine's result
+  // would take room in its frame and its caller's for the whole session.)
+  awaitable<void> run();
+  LoopOutcome& outcome() { return outcome_; }
   // pgrouter is stopping: the loop ends at its next wake-up.
   void shutdown();
   // A new ClusterView: a session with units in flight looks at it at once, and so does one
@@ -92,6 +96,8 @@ class SessionLoop {
   };
 
   // Reading and writing.
+  void park_buffers();
+  void take_write_buffer();
   bool read_client();
   bool read_link(BackendLink& link);
   bool flush_client();
@@ -173,7 +179,7 @@ class SessionLoop {
   std::map<std::string, std::size_t, std::less<>> portals_;  // portal -> node, within a transaction
   std::vector<std::string> write_functions_;
   protocol::ClassifierOptions classifier_options_;
-  std::mt19937_64 random_;
+  SplitMix64 random_;
 
   std::optional<std::size_t> unit_link_;  // an extended unit routed there, Sync not yet sent
   std::optional<std::size_t> copy_link_;  // where COPY data goes (the last unit's node)

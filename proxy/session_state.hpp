@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -57,7 +56,7 @@ class SettingsLog {
   static bool is_rollback(std::string_view sql);
 
  private:
-  std::deque<Entry> entries_;
+  std::vector<Entry> entries_;  // a vector: a deque allocates 576 bytes even when empty
   std::vector<std::string> held_;
   std::uint64_t next_id_ = 1;
   std::uint64_t last_reset_id_ = 0;

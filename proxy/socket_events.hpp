@@ -11,6 +11,10 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <utility>
+
+#include <boost/asio/any_completion_handler.hpp>
 
 #include "proxy/asio.hpp"
 #include "proxy/stream_buffer.hpp"
@@ -29,20 +33,51 @@ struct Readiness {
 
 class Waker {
  public:
-  explicit Waker(const asio::any_io_executor& executor) : timer_(executor) {}
+  explicit Waker(const asio::any_io_executor& executor) : executor_(executor), timer_(executor) {}
 
-  // Something happened: the next wait() returns at once.
+  // Something happened outside the session's own waits (a new view while the worker walks its
+  // sessions, a shutdown): the session resumes from a handler of its own, never inside the
+  // caller, which may be iterating over sessions that resuming could end.
   void wake() {
     pending_ = true;
-    timer_.cancel();
+    if (!waiter_ || resume_posted_) return;
+    resume_posted_ = true;
+    ++outstanding_;
+    asio::post(executor_, [this] {
+      resume_posted_ = false;
+      --outstanding_;
+      resume();
+    });
   }
-  // Suspends until wake() or `deadline`, unless a wake is already pending.
-  awaitable<void> wait(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) {
-    if (!pending_) {
-      timer_.expires_at(deadline);
-      co_await timer_.async_wait(nothrow_awaitable);
+
+  // True (and cleared) when something happened since the last sleep: do not sleep then.
+  bool take_pending() { return std::exchange(pending_, false); }
+
+  // Suspends until a wait below completes, wake(), or `deadline`. Call only after
+  // take_pending() said false. The session is resumed straight from the completing handler:
+  // no timer to cancel and no second trip through the event loop per wake-up, which a relay
+  // pays twice per transaction.
+  auto sleep(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) {
+    if (deadline != std::chrono::steady_clock::time_point::max() && !(timer_armed_ && timer_.expiry() <= deadline)) {
+      timer_.expires_at(deadline);  // a wait for a later deadline ends as aborted: ignored
+      timer_armed_ = true;
+      ++outstanding_;
+      timer_.async_wait([this](error_code ec) {
+        --outstanding_;
+        if (ec != asio::error::operation_aborted) timer_armed_ = false;
+        if (ec != asio::error::operation_aborted || draining_) notify();
+      });
     }
-    pending_ = false;
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+        [this](auto handler) { waiter_.emplace(std::move(handler)); }, asio::use_awaitable);
+  }
+
+  // The session is ending: its deadline timer goes, and every wait still out (cancelled by
+  // the session) now resumes it as it comes back, until outstanding() is 0.
+  void begin_drain() {
+    draining_ = true;
+    if (timer_armed_) timer_.cancel();
+    timer_armed_ = false;
   }
 
   void arm_read(Transport& transport, const std::shared_ptr<Readiness>& r) {
@@ -54,7 +89,7 @@ class Waker {
       --outstanding_;
       // An error other than our own cancel is reported as readable: the read finds it.
       if (ec != asio::error::operation_aborted) r->readable = true;
-      wake();
+      notify();
     });
   }
   void arm_write(Transport& transport, const std::shared_ptr<Readiness>& r) {
@@ -66,15 +101,33 @@ class Waker {
       r->write_armed = false;
       --outstanding_;
       if (ec != asio::error::operation_aborted) r->writable = true;
-      wake();
+      notify();
     });
   }
   // Waits still out: the session must not end (and destroy this Waker) before they return.
   int outstanding() const { return outstanding_; }
 
  private:
+  // From this Waker's own handlers. Resuming may end the session and destroy this Waker:
+  // nothing may touch `this` after it.
+  void notify() {
+    pending_ = true;
+    resume();
+  }
+  void resume() {
+    if (!waiter_) return;
+    auto handler = std::move(*waiter_);
+    waiter_.reset();
+    std::move(handler)();
+  }
+
+  asio::any_io_executor executor_;
   asio::steady_timer timer_;
+  std::optional<asio::any_completion_handler<void()>> waiter_;  // the sleeping session
   bool pending_ = false;
+  bool timer_armed_ = false;
+  bool resume_posted_ = false;
+  bool draining_ = false;
   int outstanding_ = 0;
 };
 
@@ -87,7 +140,8 @@ inline IoStatus read_available(Transport& socket, StreamBuffer& buffer, Readines
   if (buffer.free_space() == 0 || buffer.data.size() - buffer.begin < wanted) {
     buffer.reserve_unread(std::max(wanted, buffer.end - buffer.begin + chunk));
   }
-  const std::size_t n = socket.read_some(asio::buffer(buffer.data.data() + buffer.end, buffer.free_space()), ec);
+  const std::size_t room = buffer.free_space();
+  const std::size_t n = socket.read_some(asio::buffer(buffer.data.data() + buffer.end, room), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     ec.clear();
     r.readable = false;
@@ -95,6 +149,10 @@ inline IoStatus read_available(Transport& socket, StreamBuffer& buffer, Readines
   }
   if (ec || n == 0) return IoStatus::closed;
   buffer.end += n;
+  // A plain socket that gave less than asked for is drained: the next wait (whose epoll
+  // re-arm reports bytes that came since) saves a read that would only say EAGAIN. TLS may
+  // hold decrypted bytes the socket does not show, so it is read until it says so.
+  if (n < room && !socket.is_tls()) r.readable = false;
   return IoStatus::progress;
 }
 

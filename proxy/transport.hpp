@@ -4,7 +4,8 @@
 // would_block so the readiness-driven session loop (socket_events.hpp) drives both alike.
 //
 // SSL_pending caveat: bytes OpenSSL already decrypted do not make the descriptor readable; a
-// reader keeps reading until would_block (as read_available does), never stops at a short read.
+// TLS reader keeps reading until would_block (as read_available does), never stops at a short
+// read. (A plain one may: the descriptor's readiness tells the truth.)
 //
 // Also an Asio AsyncReadStream/AsyncWriteStream (async_read_some, async_write_some), so the
 // startup and authentication code uses asio::async_write and coroutines on it unchanged.

@@ -13,6 +13,7 @@
 #include "health/cluster_view.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/backend_pool.hpp"
+#include "proxy/buffer_cache.hpp"
 #include "proxy/proxy_shared.hpp"
 
 namespace pgr::proxy {
@@ -48,6 +49,9 @@ class Worker {
   // Worker thread only.
   const health::ClusterViewPtr& view() const { return view_; }
   BackendPool& pool() { return *pool_; }
+  // Spare client read buffers (k_read_buffer_size bytes) and write buffers of this worker's sessions.
+  BufferCache& read_buffers() { return read_buffers_; }
+  BufferCache& write_buffers() { return write_buffers_; }
   void add_session(ClientSession* session);
   void remove_session(ClientSession* session);
   bool stopping() const { return stopping_; }
@@ -63,6 +67,8 @@ class Worker {
   health::ClusterViewPtr view_;
   std::unique_ptr<BackendPool> pool_;  // destroyed before context_ (its handlers refer to it)
   std::unordered_set<ClientSession*> sessions_;
+  BufferCache read_buffers_{256, k_read_buffer_size, k_read_buffer_size};
+  BufferCache write_buffers_{256, 1024, 32 * 1024};
   bool stopping_ = false;
 };
 
