@@ -19,6 +19,7 @@ class Summary:
     lat_avg_ms: float | None = None
     lat_p99_ms: float | None = None
     ratio: float | None = None      # median over rounds of tps / direct's tps in that round
+    cpu_us_per_tx: float | None = None  # the proxy's CPU time per transaction (bench/cpu.py)
     rounds_ok: int = 0
     rounds: int = 0
     status: str = "ok"              # ok | n/a (...) | error: ... | k/n rounds failed: ...
@@ -65,6 +66,8 @@ def summarize(runs: list[dict], workloads, targets) -> list[Summary]:
             s.tps = _median([r["tps"] for r in ok])
             s.lat_avg_ms = _median([r["lat_avg_ms"] for r in ok if r["lat_avg_ms"] is not None])
             s.lat_p99_ms = _median([r["lat_p99_ms"] for r in ok if r["lat_p99_ms"] is not None])
+            s.cpu_us_per_tx = _median([r["cpu_us_per_tx"] for r in ok
+                                       if r.get("cpu_us_per_tx") is not None])
             s.ratio = _median([r["tps"] / direct[r["round"]]["tps"] for r in ok
                                if r["round"] in direct and direct[r["round"]]["tps"]])
             failed = [r for r in mine if r["error"]]
@@ -116,13 +119,22 @@ def markdown(summaries: list[Summary], memory: list[MemoryRow], meta: dict) -> s
         L.append(f"| {title} | {_num(d.tps if d else None, ',.0f')} | "
                  + " | ".join(_cell(by[(wn, n)]) for n, _ in proxies) + " |")
     L += ["", "`*`: some rounds failed (see Problems). `n/a`: not implemented. `error`: every "
-          "round failed.", "", "## Details (medians over rounds)", "",
+          "round failed.", "",
+          "## Proxy CPU per transaction (µs, median over rounds; lower is better)", "",
+          "CPU time (user + system) of the proxy's processes during a run divided by the "
+          "transactions pgbench completed: steadier than TPS on a shared machine.", "",
+          "| workload | " + " | ".join(lab for _, lab in proxies) + " |",
+          "|---|" + "---:|" * len(proxies)]
+    for wn, title in workloads:
+        L.append(f"| {title} | " + " | ".join(_num(by[(wn, n)].cpu_us_per_tx, '.1f')
+                                             for n, _ in proxies) + " |")
+    L += ["", "## Details (medians over rounds)", "",
           "| workload | target | TPS | avg latency ms | p99 latency ms | ratio to direct | "
-          "rounds ok |", "|---|---|---:|---:|---:|---:|---:|"]
+          "proxy CPU µs per transaction | rounds ok |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     for s in summaries:
         L.append(f"| {s.title} | {s.label} | {_num(s.tps, ',.0f')} | "
                  f"{_num(s.lat_avg_ms, '.3f')} | {_num(s.lat_p99_ms, '.3f')} | "
-                 f"{_num(s.ratio, '.3f')} | "
+                 f"{_num(s.ratio, '.3f')} | {_num(s.cpu_us_per_tx, '.1f')} | "
                  + (f"{s.rounds_ok}/{s.rounds}" if not s.status.startswith("n/a") else "n/a")
                  + " |")
     if memory:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import common
+import cpu
 import memory
 import report
 from pgbench_runner import pgbench_init, run_pgbench
@@ -96,6 +97,7 @@ def run_rounds(args, workloads, targets, scratch: Path, mem: dict) -> list[dict]
                                      lat_avg_ms=None, lat_p99_ms=None, error=res_err,
                                      samples=0))
                     continue
+                cpu_before = cpu.target_cpu_seconds(t)
                 if w.memory_probe and t.pids():
                     with memory.PeakSampler(t) as sampler:
                         r = run_pgbench(w, t.port, args.duration, scratch)
@@ -103,14 +105,16 @@ def run_rounds(args, workloads, targets, scratch: Path, mem: dict) -> list[dict]
                         mem[t.name].load_peak = max(mem[t.name].load_peak or 0, sampler.peak)
                 else:
                     r = run_pgbench(w, t.port, args.duration, scratch)
+                cpu_us = cpu.per_transaction_us(cpu_before, cpu.target_cpu_seconds(t), r.processed)
                 runs.append(dict(round=rnd, workload=w.name, target=t.name, tps=r.tps,
                                  lat_avg_ms=r.lat_avg_ms, lat_p99_ms=r.lat_p99_ms,
-                                 error=r.error, samples=r.samples))
+                                 error=r.error, samples=r.samples, cpu_us_per_tx=cpu_us))
                 done += 1
                 eta = (time.monotonic() - t0) / done * (total - done)
                 common.log(f"round {rnd} {w.name:<22} {t.name:<18} "
                            + (f"tps {r.tps:>9.0f} avg {r.lat_avg_ms or 0:7.3f} ms p99 "
                               f"{r.lat_p99_ms or 0:7.3f} ms" if r.tps is not None else "")
+                           + (f" cpu {cpu_us:5.1f} us/tx" if cpu_us is not None else "")
                            + (f"  ERROR {r.error}" if r.error else "")
                            + f"  [{done}/{total}, ~{eta / 60:.0f} min left]")
     return runs

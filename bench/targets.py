@@ -137,6 +137,8 @@ class PgRouterTarget(Target):
         self.split = split
         self.workers = workers
         self.transaction_pool = transaction_pool
+        # In transaction mode an idle client holds no backend: the 10,000-client test applies.
+        self.pools_connections = transaction_pool
         self.name = "pgrouter-split" if split else "pgrouter-tx" if transaction_pool else "pgrouter"
         self.label = ("pgrouter split reads" if split
                       else "pgrouter transaction" if transaction_pool else "pgrouter")
