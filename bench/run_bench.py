@@ -211,9 +211,14 @@ def main(argv: list[str]) -> int:
                 warm_up(args, workloads, targets, workdir)
                 runs = run_rounds(args, workloads, targets, workdir, mem)
                 if not args.no_memory:
-                    for t in targets:
+                    # Each target is stopped after its test, which closes the backend
+                    # connections it pools, and the targets whose idle clients need no
+                    # backend go first: those that give each client a backend then find
+                    # the cluster's connections free instead of held by the others' pools.
+                    for t in sorted(targets, key=lambda t: not t.pools_connections):
                         if t.name in mem and t.alive():
                             idle_client_test(t, mem[t.name], env, args.idle_clients)
+                            t.stop()
             finally:
                 for t in targets:
                     t.stop()
