@@ -33,7 +33,7 @@ struct Readiness {
 
 class Waker {
  public:
-  explicit Waker(const asio::any_io_executor& executor) : executor_(executor), timer_(executor) {}
+  explicit Waker(const asio::any_io_executor& executor) : timer_(executor) {}
 
   // Something happened outside the session's own waits (a new view while the worker walks its
   // sessions, a shutdown): the session resumes from a handler of its own, never inside the
@@ -43,7 +43,7 @@ class Waker {
     if (!waiter_ || resume_posted_) return;
     resume_posted_ = true;
     ++outstanding_;
-    asio::post(executor_, [this] {
+    asio::post(timer_.get_executor(), [this] {
       resume_posted_ = false;
       --outstanding_;
       resume();
@@ -121,7 +121,6 @@ class Waker {
     std::move(handler)();
   }
 
-  asio::any_io_executor executor_;
   asio::steady_timer timer_;
   std::optional<asio::any_completion_handler<void()>> waiter_;  // the sleeping session
   bool pending_ = false;
