@@ -94,6 +94,7 @@ awaitable<void> ClientSession::run() {
   co_await asio::this_coro::throw_if_cancelled(false);
   // Two coroutines, so that the login's locals (timer, credentials, errors) are freed before
   // the session settles into serve() for hours: a coroutine frame lasts as long as the call.
+  // (Not `if (co_await log_in())`: GCC 12 miscompiles that here; log_in ran with a wrong `this`.)
   const bool logged_in = co_await log_in();
   if (logged_in) co_await serve();
 }
