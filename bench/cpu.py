@@ -23,10 +23,9 @@ def _ticks(pid: int) -> int:
 
 def target_cpu_seconds(target) -> float | None:
     """CPU seconds used so far by the target's processes; None without a process (direct)."""
-    roots = target.pids()
-    if not roots:
+    pids = memory.measured_pids(target)
+    if not pids:
         return None
-    pids = [p for r in roots for p in memory.process_tree(r)] if target.mem_kind == "pss" else roots
     return sum(_ticks(p) for p in pids) / _TICK
 
 

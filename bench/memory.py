@@ -54,15 +54,24 @@ def process_tree(root: int) -> list[int]:
     return out
 
 
+def measured_pids(target) -> list[int]:
+    """The processes a target is measured by: its own, or its whole process trees when it
+    forks a process per client (mem_kind pss); [] without a process of its own (direct)."""
+    roots = target.pids()
+    if target.mem_kind == "pss":
+        return [p for r in roots for p in process_tree(r)]
+    return roots
+
+
 def target_memory_bytes(target) -> int | None:
     """VmRSS of the target's process, or the summed PSS of its process tree (mem_kind pss);
     None when the target has no process of its own (direct)."""
-    roots = target.pids()
-    if not roots:
+    pids = measured_pids(target)
+    if not pids:
         return None
     if target.mem_kind == "pss":
-        return sum(_pss_kib(p) for r in roots for p in process_tree(r)) * 1024
-    return sum(_status_kib(r, "VmRSS") for r in roots) * 1024
+        return sum(_pss_kib(p) for p in pids) * 1024
+    return sum(_status_kib(p, "VmRSS") for p in pids) * 1024
 
 
 class PeakSampler:

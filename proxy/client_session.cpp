@@ -100,7 +100,6 @@ awaitable<void> ClientSession::run() {
 }
 
 awaitable<bool> ClientSession::log_in() {
-  co_await asio::this_coro::throw_if_cancelled(false);
   const auto& config = *worker_.shared().config;
   counted_ = true;
   if (worker_.shared().client_connections.fetch_add(1, std::memory_order_relaxed) >=

@@ -166,8 +166,8 @@ awaitable<void> SessionLoop::run() {
     if (link) link->socket.non_blocking(true, ec);
     if (link) link->ready->readable = link->socket.is_tls();
   }
-  // Bytes the client sent right after its login are still in the login's small buffer.
-  if (client_in_.begin == client_in_.end) park_buffers();
+  // Bytes the client sent right after its login stay in the login's small buffer.
+  park_buffers();
   take_write_buffer();
 
   while (!ended_) {
@@ -232,7 +232,7 @@ awaitable<void> SessionLoop::run() {
     link->count_closed();
   }
   for (auto& link : retired_) link->socket.close(ec);
-  if (client_in_.begin == client_in_.end && client_out_.size() == client_out_begin_) park_buffers();
+  park_buffers();
   waker_.begin_drain();
   while (waker_.outstanding() > 0) {
     if (!waker_.take_pending()) co_await waker_.sleep();
