@@ -70,7 +70,7 @@ class Writers:
             now = time.monotonic()
             took = now - w.phase_started
             if w.phase in ("insert", "commit") and took > self.hang_report:
-                w.stalls.append((w.phase_started, w.phase, took))
+                w.stalls.append((w.phase_started, w.phase, took, w.shot))
             w.phase, w.phase_started, w.shot = phase, now, False
 
     def _run(self, w: Writer) -> None:
@@ -135,19 +135,32 @@ class Writers:
     def acks_after(self, t: float) -> int:
         return sum(1 for w in self.writers for x in list(w.acked.values()) if x > t)
 
-    def downtime(self, t: float) -> float | None:
+    def outage(self, t: float) -> tuple[float, float] | None:
         """The write outage the fault at `t` caused: the longest gap between consecutive
-        acknowledged commits (of any writer) from the last one at or before `t` on."""
+        acknowledged commits (of any writer) from the last one at or before `t` on, as
+        (last commit before, first commit after)."""
         times = self.ack_times()
         before = [x for x in times if x <= t]
         after = [x for x in times if x > t]
         if not before or not after:
             return None
         seq = [before[-1]] + after
-        return max(b - a for a, b in zip(seq, seq[1:]))
+        return max(zip(seq, seq[1:]), key=lambda gap: gap[1] - gap[0])
 
-    def stalls(self) -> list[tuple[int, float, str, float]]:
-        return [(w.wid, *s) for w in self.writers for s in w.stalls]
+    def downtime(self, t: float) -> float | None:
+        gap = self.outage(t)
+        return gap[1] - gap[0] if gap else None
+
+    def hangs(self, t: float, slack: float = 2.0) -> list[tuple[int, float, str, float]]:
+        """Statements that hung: cut off by the watchdog, or still waiting `slack` seconds
+        after writes had resumed. One that waited out the outage itself waited for the
+        failover, as it should; how long that takes is the downtime, reported on its own
+        (a loaded machine stretches it)."""
+        gap = self.outage(t)
+        resumed = gap[1] if gap else t
+        return [(w.wid, start, phase, took) for w in self.writers
+                for start, phase, took, shot in w.stalls
+                if shot or start + took > resumed + slack]
 
     def error_summary(self, limit: int = 4) -> list[str]:
         counts: dict[str, int] = {}

@@ -11,6 +11,7 @@ import uuid
 import psycopg2
 import psycopg2.errors
 import pytest
+from conftest import TIMEOUT_SCALE
 
 import pgcluster
 import pgwire
@@ -30,7 +31,7 @@ def _wait_active(cluster, tag: str, timeout: float = 10) -> None:
     raise AssertionError(f"query {tag} never became active on any node")
 
 
-def test_psycopg2_cancel_within_one_second(router, cluster):
+def test_psycopg2_cancel_ends_the_query_at_once(router, cluster):
     victim, bystander = router.connect(), router.connect()
     victim.autocommit = bystander.autocommit = True
     tag = "cancel_" + uuid.uuid4().hex[:8]
@@ -61,7 +62,9 @@ def test_psycopg2_cancel_within_one_second(router, cluster):
         side.join(10)
         assert ei.value.pgcode == "57014"
         assert cancelled_at, "cancel() never ran"
-        assert raised_at - cancelled_at[0] < 1.0, f"took {raised_at - cancelled_at[0]:.2f}s"
+        # The query would sleep 30 s: ending within a few seconds of the cancel shows the cancel
+        # ended it (a bound, not a speed figure; a shared CI machine stalls for a second).
+        assert raised_at - cancelled_at[0] < 5 * TIMEOUT_SCALE, f"took {raised_at - cancelled_at[0]:.2f}s"
         # Only the right session was cancelled, and both stay usable.
         assert bystander_result == ["bystander done"]
         with victim.cursor() as cur:
