@@ -94,7 +94,8 @@ def test_psql_sigint_cancels_the_query(router, cluster):
             proc.wait()
     assert "canceling statement due to user request" in err, err
     assert proc.returncode == 1
-    assert elapsed < 1.0, f"psql took {elapsed:.2f}s to return after SIGINT"
+    # The query would sleep 30 s (a bound, not a speed figure).
+    assert elapsed < 5 * TIMEOUT_SCALE, f"psql took {elapsed:.2f}s to return after SIGINT"
 
 
 def test_cancel_with_a_wrong_key_cancels_nothing(router):
@@ -138,5 +139,5 @@ def test_raw_cancel_request_uses_pgrouter_key(router):
             elif m[0] == b"Z":
                 break
         assert error and error["C"] == "57014", error
-        assert time.monotonic() - sent < 1.0
+        assert time.monotonic() - sent < 5 * TIMEOUT_SCALE
         assert c.simple_query("SELECT 'alive'") == [("alive",)]

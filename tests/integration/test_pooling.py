@@ -850,20 +850,20 @@ def test_show_pool_pools(cluster, auth_users):
 
 def test_idle_timeout_closes_connections(cluster, auth_users):
     base = settle_baseline(cluster)
-    extra = pool_config(lb_enabled=False, mode="session", idle_timeout="2s", min_idle=0)
+    extra = pool_config(lb_enabled=False, mode="session", idle_timeout="4s", min_idle=0)
     with started(cluster, auth_users, "pool_idle_timeout", extra=extra) as r:
         c = psycopg(r)
         pid = one(c, "SELECT pg_backend_pid()")[0]
         c.close()
         closed_at = time.monotonic()
         state = cluster.primary.sql(f"SELECT state FROM pg_stat_activity WHERE pid = {pid}")
-        assert time.monotonic() - closed_at < 1.5, "too slow to check"
+        assert time.monotonic() - closed_at < 3.0, "too slow to check"
         assert state == [("idle",)], f"backend {pid} not kept idle after the client left: {state}"
         gone = wait_until(lambda: not cluster.primary.sql(
-            f"SELECT 1 FROM pg_stat_activity WHERE pid = {pid}"), 8 * TIMEOUT_SCALE, 0.2)
+            f"SELECT 1 FROM pg_stat_activity WHERE pid = {pid}"), 12 * TIMEOUT_SCALE, 0.2)
         assert gone, f"backend {pid} still open {time.monotonic() - closed_at:.1f}s later"
         took = time.monotonic() - closed_at
-        assert took >= 1.0, f"closed after {took:.1f}s, before idle_timeout"
+        assert took >= 3.0, f"closed after {took:.1f}s, before idle_timeout"
         # Nothing else stays open either (min_idle = 0).
         assert wait_until(lambda: app_backends(cluster.primary) <= base["node0"],
                           8 * TIMEOUT_SCALE, 0.2), app_backend_counts(cluster)

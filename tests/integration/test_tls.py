@@ -367,7 +367,7 @@ def test_clients_vanishing_mid_handshake_leave_nothing(cluster, auth_users, cert
                 cur.execute("SELECT 6 * 7")
                 assert cur.fetchone() == (42,)
         conn.close()
-        assert time.monotonic() - t0 < 5
+        assert time.monotonic() - t0 < 10 * TIMEOUT_SCALE  # far below the 60 s a held slot would take
         # Generous: ASan's quarantine (256 MB by default) holds freed memory for a while.
         bound = (256 if TIMEOUT_SCALE > 1 else 16) * 1024
         assert rss[1] - rss[0] < bound, rss
