@@ -51,7 +51,12 @@ target_link_libraries(pgr_options INTERFACE pgr_warnings pgr_sanitizers)
 target_include_directories(pgr_options INTERFACE ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/generated)
 
 # Asio is compiled once, in support/asio_impl.cpp; every target that includes Asio needs this.
+# No awaitable frame recycling: Asio's per-thread cache hands a freed frame to the next one of
+# any smaller size, so an idle session's small, long-lived frames sat in blocks freed by large,
+# short-lived ones (a 128-byte wait in a 736-byte block: ~1 KB per idle client). malloc's own
+# per-thread cache serves those sizes as fast.
 add_library(pgr_asio_config INTERFACE)
 target_compile_definitions(pgr_asio_config INTERFACE
-  BOOST_ASIO_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE)
+  BOOST_ASIO_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE
+  BOOST_ASIO_DISABLE_AWAITABLE_FRAME_RECYCLING)
 target_link_libraries(pgr_asio_config INTERFACE Boost::headers Threads::Threads)

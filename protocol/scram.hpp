@@ -92,6 +92,7 @@ struct ScramClientKeys {
   scram_key server_key{};
   std::string salt;  // raw
   int iterations = 0;
+  bool operator==(const ScramClientKeys&) const = default;
 };
 
 class ScramClient {

@@ -90,15 +90,6 @@ awaitable<void> ClientSession::send_fatal(const SessionError& error) {
   co_await asio::async_write(client_, asio::buffer(out), nothrow_awaitable);
 }
 
-awaitable<void> ClientSession::run() {
-  co_await asio::this_coro::throw_if_cancelled(false);
-  // Two coroutines, so that the login's locals (timer, credentials, errors) are freed before
-  // the session settles into serve() for hours: a coroutine frame lasts as long as the call.
-  // (Not `if (co_await log_in())`: GCC 12 miscompiles that here; log_in ran with a wrong `this`.)
-  const bool logged_in = co_await log_in();
-  if (logged_in) co_await serve();
-}
-
 awaitable<bool> ClientSession::log_in() {
   const auto& config = *worker_.shared().config;
   counted_ = true;
@@ -143,7 +134,7 @@ awaitable<bool> ClientSession::log_in() {
     co_return false;
   }
 
-  credentials_ = std::move(std::get<BackendCredentials>(phase));
+  credentials_ = worker_.credentials().intern(user_, std::move(std::get<BackendCredentials>(phase)));
   pending_login.reset();
   std::string refusal;
   user_db_lease_ = worker_.shared().limits.acquire(user_, database_, config.proxy.max_user_connections,
@@ -154,7 +145,7 @@ awaitable<bool> ClientSession::log_in() {
     co_await send_fatal(SessionError::make(sqlstate::too_many_connections, refusal));
     co_return false;
   }
-  if (auto err = co_await open_backend(credentials_)) {
+  if (auto err = co_await open_backend(*credentials_)) {
     log::warn(tag_, ": backend login failed: ", err->sqlstate, " ", err->message);
     worker_.counters().count_rejection(err->sqlstate.starts_with("28") ? RejectReason::auth_failed
                                                                         : RejectReason::no_backend);
@@ -505,9 +496,13 @@ void ClientSession::finish(std::string_view reason) {
 
 awaitable<void> run_client_session(Worker& worker, tcp::socket client, bool read_only_port) {
   const auto id = worker.shared().next_session_id.fetch_add(1, std::memory_order_relaxed);
+  co_await asio::this_coro::throw_if_cancelled(false);
   ClientSession session(worker, std::move(client), id, read_only_port);
   try {
-    co_await session.run();
+    // (Not `if (co_await session.log_in())`: GCC 12 miscompiles that; log_in ran with a wrong
+    // `this`.)
+    const bool logged_in = co_await session.log_in();
+    if (logged_in) co_await session.serve();
   } catch (const std::exception& e) {
     // Nothing in a session is expected to throw (errors are values); if something does,
     // this session ends and every other one carries on.

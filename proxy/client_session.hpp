@@ -34,7 +34,11 @@ class ClientSession {
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
 
-  awaitable<void> run();
+  // The session's two stages, run one after the other by run_client_session (not a run()
+  // coroutine here: each coroutine frame lasts the whole session). log_in's frame (timer,
+  // credentials, errors) is freed before serve() settles in for hours.
+  awaitable<bool> log_in();  // true: logged in, with a backend
+  awaitable<void> serve();
   // pgrouter is stopping: interrupt whatever the session waits on; it ends with 57P01.
   void shutdown();
   // The worker has a new ClusterView (worker thread).
@@ -60,8 +64,6 @@ class ClientSession {
   awaitable<std::optional<std::pair<SessionError, std::optional<std::size_t>>>> try_login_node(
       const BackendCredentials& credentials, const std::vector<bool>& excluded);
   awaitable<std::optional<SessionError>> open_backend(const BackendCredentials& credentials);
-  awaitable<bool> log_in();  // true: logged in, with a backend
-  awaitable<void> serve();
   SessionIdentity take_identity();
   awaitable<void> send_fatal(const SessionError& error);
   awaitable<void> refuse_after_startup(const SessionError& error);
@@ -72,7 +74,7 @@ class ClientSession {
   Transport client_;
   std::unique_ptr<BackendLink> login_;  // from the pool, until the session loop takes it
   std::size_t login_node_ = 0;
-  BackendCredentials credentials_;
+  std::shared_ptr<const BackendCredentials> credentials_;  // from the login, for the loop
   SessionLoop* loop_ = nullptr;  // while serving
   std::uint64_t id_;
   std::string tag_;

@@ -13,6 +13,7 @@ struct BackendCredentials {
   std::optional<std::string> password;                   // plain text (auth_file, or config)
   std::optional<std::string> md5_hash;                   // "md5" + 32 hex
   std::optional<protocol::ScramClientKeys> scram_keys;   // recovered from the client's proof
+  bool operator==(const BackendCredentials&) const = default;
 };
 
 // The credentials a stored secret gives without any exchange (plain text or md5 hash).

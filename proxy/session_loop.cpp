@@ -80,7 +80,7 @@ SessionLoop::SessionLoop(Worker& worker, Transport& client, StreamBuffer& client
       client_in_(client_buffer),
       identity_(std::move(identity)),
       stats_(stats),
-      waker_(client.get_executor()),
+      waker_(worker.context().get_executor()),
       client_scanner_(client_scanner_options(worker.shared().config->proxy.max_message_size)),
       random_(std::random_device{}()) {
   deliver_client_whole(client_scanner_);
@@ -149,31 +149,24 @@ void SessionLoop::adopt(std::unique_ptr<BackendLink> link) {
 void SessionLoop::end(SessionEnd how, std::string reason, std::optional<SessionError> tell) {
   if (ended_) return;
   ended_ = true;
-  outcome_.end = how;
-  outcome_.reason = std::move(reason);
-  outcome_.tell_client = std::move(tell);
+  outcome_ = std::make_unique<LoopOutcome>(LoopOutcome{how, std::move(reason), std::move(tell)});
+}
+
+LoopOutcome& SessionLoop::outcome() {
+  if (!outcome_) outcome_ = std::make_unique<LoopOutcome>();
+  return *outcome_;
 }
 
 // ---- the loop ----------------------------------------------------------------------------
 
 awaitable<void> SessionLoop::run() {
   co_await asio::this_coro::throw_if_cancelled(false);
-  error_code ec;
-  client_.non_blocking(true, ec);
-  // TLS may hold decrypted bytes that never make the descriptor readable: try a read first.
-  client_ready_->readable = client_.is_tls();
-  for (auto& link : links_) {
-    if (link) link->socket.non_blocking(true, ec);
-    if (link) link->ready->readable = link->socket.is_tls();
-  }
-  // Bytes the client sent right after its login stay in the login's small buffer.
-  park_buffers();
-  take_write_buffer();
-
+  begin();
+  // Keep this body to plain calls: GCC gives every temporary in a coroutine's body (an error
+  // built for end(), say) a slot of its own in the frame, which lives as long as the session.
   while (!ended_) {
     if (shutting_down_) {
-      end(SessionEnd::client_closed, "pgrouter shutting down",
-          SessionError::make(sqlstate::admin_shutdown, "terminating connection due to administrator command"));
+      end_for_shutdown();
       break;
     }
     note_view_change();
@@ -211,9 +204,32 @@ awaitable<void> SessionLoop::run() {
     if (!waker_.take_pending()) co_await waker_.sleep(deadline);
     take_write_buffer();
   }
+  co_await wind_down();
+}
 
-  // Tell the client (if its stream allows), then let every wait come back before the sockets'
-  // states go away.
+void SessionLoop::end_for_shutdown() {
+  end(SessionEnd::client_closed, "pgrouter shutting down",
+      SessionError::make(sqlstate::admin_shutdown, "terminating connection due to administrator command"));
+}
+
+void SessionLoop::begin() {
+  error_code ec;
+  client_.non_blocking(true, ec);
+  // TLS may hold decrypted bytes that never make the descriptor readable: try a read first.
+  client_ready_->readable = client_.is_tls();
+  for (auto& link : links_) {
+    if (link) link->socket.non_blocking(true, ec);
+    if (link) link->ready->readable = link->socket.is_tls();
+  }
+  // Bytes the client sent right after its login stay in the login's small buffer.
+  park_buffers();
+  take_write_buffer();
+}
+
+// The client is told (if its stream allows), then every wait comes back before the sockets'
+// states go away.
+awaitable<void> SessionLoop::wind_down() {
+  error_code ec;
   flush_client();
   client_.cancel(ec);
   for (std::size_t i = 0; i < links_.size(); ++i) {
@@ -774,7 +790,7 @@ awaitable<BackendLink*> SessionLoop::ensure_link(std::size_t node) {
   // Hold nothing idle while waiting: a session holding an idle link to one node while it waits
   // for another node's would deadlock with one doing the opposite.
   if (pool_mode_ == conf::PoolMode::transaction) release_idle_links();
-  PoolRequest request{node, pool_key_for(node), &identity_.parameters, &identity_.credentials, identity_.tag};
+  PoolRequest request{node, pool_key_for(node), &identity_.parameters, identity_.credentials.get(), identity_.tag};
   auto acquired = co_await worker_.pool().acquire(std::move(request));
   if (auto* failure = std::get_if<PoolFailure>(&acquired)) {
     const auto& name = worker_.view()->nodes[node].name;
@@ -782,7 +798,7 @@ awaitable<BackendLink*> SessionLoop::ensure_link(std::size_t node) {
     if (!failure->node_failed) {
       // Not the node's fault (the pool's wait timed out, the backend refused this user):
       // the unit fails with that error.
-      pool_error_ = std::move(failure->error);
+      pool_error_ = std::make_unique<SessionError>(std::move(failure->error));
       co_return nullptr;
     }
     if (const auto& report = worker_.shared().report_backend_failure) report(node, failure->error.message);
@@ -1324,7 +1340,7 @@ awaitable<bool> SessionLoop::process_client_input() {
         continue;
       }
       primary_wait_since_.reset();
-      pending_ = PendingUnit{*plan.decision, facts, before};
+      pending_ = std::make_unique<PendingUnit>(PendingUnit{*plan.decision, facts, before});
       // A transaction that just ended (tentatively) closes its side transaction after the
       // unit; the side link is idle by then.
     }

@@ -56,7 +56,8 @@ enum class SessionEnd : std::uint8_t {
 struct SessionIdentity {
   std::string tag;  // for logs: "C-12 user@peer db=..."
   StartupParameters parameters;
-  BackendCredentials credentials;
+  // Shared by the worker's sessions of the same user (CredentialsCache): one copy, not one each.
+  std::shared_ptr<const BackendCredentials> credentials;
   protocol::CancelRequest cancel_key;  // what the client holds
   bool read_only_port = false;
 };
@@ -81,7 +82,7 @@ class SessionLoop {
   // Runs until the session ends; then outcome() says how. (Not returned: a coroutine's result
   // would take room in its frame and its caller's for the whole session.)
   awaitable<void> run();
-  LoopOutcome& outcome() { return outcome_; }
+  LoopOutcome& outcome();
   // pgrouter is stopping: the loop ends at its next wake-up.
   void shutdown();
   // A new ClusterView: a session with units in flight looks at it at once, and so does one
@@ -94,6 +95,11 @@ class SessionLoop {
     UnitFacts facts;
     RoutingState routing_before;  // restored if the unit cannot run after all
   };
+
+  // run()'s first and last steps, out of its frame (which lasts the whole session).
+  void begin();
+  void end_for_shutdown();
+  awaitable<void> wind_down();
 
   // Reading and writing.
   void park_buffers();
@@ -163,7 +169,8 @@ class SessionLoop {
   std::vector<std::unique_ptr<BackendLink>> links_;  // by node index
   conf::PoolMode pool_mode_ = conf::PoolMode::session;  // restart-only: fixed for the session
   std::vector<std::string> pool_keys_;                // by node, computed once
-  std::optional<SessionError> pool_error_;            // why ensure_link found no connection
+  // Rarely set, so behind pointers: an idle session's loop is what 10,000 idle clients cost.
+  std::unique_ptr<SessionError> pool_error_;          // why ensure_link found no connection
   std::vector<std::unique_ptr<BackendLink>> retired_;  // closed, waits still out
   std::vector<bool> excluded_;                       // nodes that just failed this session
   std::vector<std::chrono::system_clock::time_point> excluded_at_;
@@ -183,7 +190,7 @@ class SessionLoop {
 
   std::optional<std::size_t> unit_link_;  // an extended unit routed there, Sync not yet sent
   std::optional<std::size_t> copy_link_;  // where COPY data goes (the last unit's node)
-  std::optional<PendingUnit> pending_;    // planned, waiting for its preconditions
+  std::unique_ptr<PendingUnit> pending_;  // planned, waiting for its preconditions
   std::optional<std::chrono::steady_clock::time_point> primary_wait_since_;
   std::optional<std::chrono::steady_clock::time_point> wake_at_;
   bool discard_until_sync_ = false;       // a refused extended unit: drop up to its Sync
@@ -193,7 +200,7 @@ class SessionLoop {
 
   bool ended_ = false;
   bool shutting_down_ = false;
-  LoopOutcome outcome_;
+  std::unique_ptr<LoopOutcome> outcome_;  // once ended
 };
 
 }  // namespace pgr::proxy

@@ -33,7 +33,7 @@ struct Readiness {
 
 class Waker {
  public:
-  explicit Waker(const asio::any_io_executor& executor) : timer_(executor) {}
+  explicit Waker(asio::io_context::executor_type executor) : timer_(executor) {}
 
   // Something happened outside the session's own waits (a new view while the worker walks its
   // sessions, a shutdown): the session resumes from a handler of its own, never inside the
@@ -121,7 +121,10 @@ class Waker {
     std::move(handler)();
   }
 
-  asio::steady_timer timer_;
+  // On the worker's own executor type: 8 bytes where an any_io_executor takes 40, per session.
+  asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
+                             asio::io_context::executor_type>
+      timer_;
   std::optional<asio::any_completion_handler<void()>> waiter_;  // the sleeping session
   bool pending_ = false;
   bool timer_armed_ = false;

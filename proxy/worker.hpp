@@ -14,6 +14,7 @@
 #include "proxy/asio.hpp"
 #include "proxy/backend_pool.hpp"
 #include "proxy/buffer_cache.hpp"
+#include "proxy/credentials_cache.hpp"
 #include "proxy/proxy_shared.hpp"
 
 namespace pgr::proxy {
@@ -52,6 +53,8 @@ class Worker {
   // Spare client read buffers (k_read_buffer_size bytes) and write buffers of this worker's sessions.
   BufferCache& read_buffers() { return read_buffers_; }
   BufferCache& write_buffers() { return write_buffers_; }
+  // One copy of each user's backend credentials for this worker's sessions.
+  CredentialsCache& credentials() { return credentials_; }
   void add_session(ClientSession* session);
   void remove_session(ClientSession* session);
   bool stopping() const { return stopping_; }
@@ -69,6 +72,7 @@ class Worker {
   std::unordered_set<ClientSession*> sessions_;
   BufferCache read_buffers_{256, k_read_buffer_size, k_read_buffer_size};
   BufferCache write_buffers_{256, 1024, 32 * 1024};
+  CredentialsCache credentials_;
   bool stopping_ = false;
 };
 
