@@ -185,7 +185,16 @@ awaitable<void> SessionLoop::run() {
         if (link_for(i) != nullptr) progress = process_link_input(*links_[i]) || progress;
       }
       if (ended_) break;
-      progress = (co_await process_client_input()) || progress;
+      progress = process_client_input() || progress;
+      if (open_link_for_ && !ended_) {
+        // The unit needs a connection this session does not hold: the pool may make it wait,
+        // so the wait is here and process_client_input stays a plain call (no coroutine frame
+        // per turn of the loop). It then takes the unit up again.
+        const auto node = *std::exchange(open_link_for_, std::nullopt);
+        co_await ensure_link(node);
+        link_attempted_ = true;
+        progress = true;
+      }
       if (ended_) break;
       progress = flush_client() || progress;
       for (std::size_t i = 0; i < links_.size(); ++i) {
@@ -1196,26 +1205,26 @@ bool SessionLoop::answer_show(std::string_view sql) {
   return true;
 }
 
-awaitable<bool> SessionLoop::process_client_input() {
+bool SessionLoop::process_client_input() {
   bool progress = false;
   const auto& config = *worker_.shared().config;
   for (;;) {
-    if (ended_) co_return progress;
+    if (ended_) return progress;
     // Do not take more from the client while a backend cannot take it.
     for (auto& link : links_) {
-      if (link && link->pending_out() >= k_max_pending_out) co_return progress;
+      if (link && link->pending_out() >= k_max_pending_out) return progress;
     }
     const auto unread = client_in_.unread();
     const auto event = client_scanner_.next(unread);
     if (event.kind == Kind::need_more) {
       if (client_eof_) end(SessionEnd::client_closed, "client disconnected");
-      co_return progress;
+      return progress;
     }
     if (event.kind == Kind::error) {
       const std::string what(protocol::describe(event.error));
       end(SessionEnd::client_protocol_error, "client protocol violation: " + what,
           SessionError::make(sqlstate::protocol_violation, "invalid message from client: " + what));
-      co_return true;
+      return true;
     }
     if (event.kind == Kind::partial) {
       // Streamed CopyData: it belongs to the copy in progress.
@@ -1232,7 +1241,7 @@ awaitable<bool> SessionLoop::process_client_input() {
 
     if (type == 'X') {
       end(SessionEnd::client_terminated, "client terminated");
-      co_return true;
+      return true;
     }
     if (type == 'd' || type == 'c' || type == 'f') {
       if (copy_link_) {
@@ -1268,7 +1277,7 @@ awaitable<bool> SessionLoop::process_client_input() {
         } else {
           // Owed after the replies still in flight: answer it when they are done.
           discard_until_sync_ = true;
-          co_return progress;
+          return progress;
         }
       }
       client_in_.begin += event.consumed;
@@ -1293,9 +1302,9 @@ awaitable<bool> SessionLoop::process_client_input() {
     // A new unit starts here.
     if (!pending_) {
       UnitFacts facts;
-      if (gather_facts(type, facts) == Gather::need_more) co_return progress;
+      if (gather_facts(type, facts) == Gather::need_more) return progress;
       if (txn_lost_) {
-        if (any_visible_outstanding()) co_return progress;
+        if (any_visible_outstanding()) return progress;
         answer_in_lost_transaction(type, body, facts);
         if (type == 'Q' || type == 'F') client_in_.begin += event.consumed;
         progress = true;
@@ -1308,7 +1317,7 @@ awaitable<bool> SessionLoop::process_client_input() {
       if (type == 'Q') {
         const auto sql = sql_of(body);
         if (is_show_command(sql)) {
-          if (any_visible_outstanding()) co_return progress;
+          if (any_visible_outstanding()) return progress;
           answer_show(sql);
           client_in_.begin += event.consumed;
           progress = true;
@@ -1327,10 +1336,10 @@ awaitable<bool> SessionLoop::process_client_input() {
           if (!primary_wait_since_) primary_wait_since_ = now;
           if (now - *primary_wait_since_ < config.failover.wait_timeout && !shutting_down_) {
             wake_at_ = now + k_primary_poll;
-            co_return progress;
+            return progress;
           }
         }
-        if (any_visible_outstanding()) co_return progress;
+        if (any_visible_outstanding()) return progress;
         primary_wait_since_.reset();
         log::info(identity_.tag, ": unit refused: ", describe(plan.why));
         refuse_unit(plan.why == NoRoute::no_standby ? sqlstate::cannot_connect_now : sqlstate::connection_failure,
@@ -1341,16 +1350,19 @@ awaitable<bool> SessionLoop::process_client_input() {
       }
       primary_wait_since_.reset();
       pending_ = std::make_unique<PendingUnit>(PendingUnit{*plan.decision, facts, before});
+      link_attempted_ = false;
       // A transaction that just ended (tentatively) closes its side transaction after the
       // unit; the side link is idle by then.
     }
     const auto node = pending_->decision.node;
-    if (other_links_busy(node)) co_return progress;  // replies must reach the client in order
+    if (other_links_busy(node)) return progress;  // replies must reach the client in order
     auto* link = link_for(node);
+    if (link == nullptr && !std::exchange(link_attempted_, false)) {
+      open_link_for_ = node;  // run() opens it (a wait), then calls again
+      return progress;
+    }
     if (link == nullptr) {
-      link = co_await ensure_link(node);
-      if (ended_) co_return true;
-      if (link == nullptr && pool_error_) {
+      if (pool_error_) {
         // No connection within query_wait_timeout (or the backend refused the login): this
         // unit fails, the session goes on. Nothing else is in flight (see other_links_busy).
         routing_ = pending_->routing_before;
@@ -1362,16 +1374,13 @@ awaitable<bool> SessionLoop::process_client_input() {
         progress = true;
         continue;
       }
-      if (link == nullptr) {
-        pending_.reset();  // re-plan without that node
-        progress = true;
-        continue;
-      }
+      pending_.reset();  // re-plan without that node
+      progress = true;
+      continue;
     }
+    link_attempted_ = false;
     prepare_link(*link, pending_->decision.open_side_transaction);
-    // The buffer may have moved while the link opened: take the message again.
-    const auto again = client_in_.unread().first(event.consumed);
-    dispatch_unit(*link, *pending_, type, again, again.subspan(5));
+    dispatch_unit(*link, *pending_, type, framed, body);
     client_in_.begin += event.consumed;
     pending_.reset();
     if (routing_.txn == TxnMode::none) close_side_transaction();

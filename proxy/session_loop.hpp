@@ -117,7 +117,7 @@ class SessionLoop {
   void fail_link(std::size_t node, std::string_view reason);
 
   // Client units.
-  awaitable<bool> process_client_input();
+  bool process_client_input();
   enum class Gather : std::uint8_t { ready, need_more };
   Gather gather_facts(char first_type, UnitFacts& facts);
   bool other_links_busy(std::size_t node) const;
@@ -191,6 +191,8 @@ class SessionLoop {
   std::optional<std::size_t> unit_link_;  // an extended unit routed there, Sync not yet sent
   std::optional<std::size_t> copy_link_;  // where COPY data goes (the last unit's node)
   std::unique_ptr<PendingUnit> pending_;  // planned, waiting for its preconditions
+  std::optional<std::size_t> open_link_for_;  // pending_ needs a link there: run() opens it
+  bool link_attempted_ = false;               // ensure_link ran for pending_ (it may have failed)
   std::optional<std::chrono::steady_clock::time_point> primary_wait_since_;
   std::optional<std::chrono::steady_clock::time_point> wake_at_;
   bool discard_until_sync_ = false;       // a refused extended unit: drop up to its Sync
