@@ -82,7 +82,7 @@ class SessionLoop {
   // Runs until the session ends; then outcome() says how. (Not returned: a coroutine's result
   // would take room in its frame and its caller's for the whole session.)
   awaitable<void> run();
-  LoopOutcome& outcome();
+  LoopOutcome& outcome() { return *outcome_; }  // set by end(), the only way out of run()
   // pgrouter is stopping: the loop ends at its next wake-up.
   void shutdown();
   // A new ClusterView: a session with units in flight looks at it at once, and so does one
@@ -98,7 +98,6 @@ class SessionLoop {
 
   // run()'s first and last steps, out of its frame (which lasts the whole session).
   void begin();
-  void end_for_shutdown();
   awaitable<void> wind_down();
 
   // Reading and writing.
