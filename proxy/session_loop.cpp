@@ -136,6 +136,10 @@ RoutingPolicy SessionLoop::policy() const {
   return p;
 }
 
+protocol::Classification SessionLoop::classify(std::string_view sql) {
+  return worker_.classifications().classify(sql, classifier_options_);
+}
+
 void SessionLoop::adopt(std::unique_ptr<BackendLink> link) {
   const auto node = link->node;
   client_status_ = link->transaction_status;
@@ -690,7 +694,7 @@ SessionLoop::Gather SessionLoop::gather_facts(char first_type, UnitFacts& facts)
   auto unread = client_in_.unread();
   if (first_type == 'Q') {
     const auto msg = protocol::view_message(unread.first(5 + protocol::ByteReader(unread.subspan(1, 4)).u32() - 4));
-    facts = unit_facts(protocol::classify_sql(sql_of(msg->body), classifier_options_));
+    facts = unit_facts(classify(sql_of(msg->body)));
     return Gather::ready;
   }
   if (first_type == 'F') {
@@ -707,7 +711,7 @@ SessionLoop::Gather SessionLoop::gather_facts(char first_type, UnitFacts& facts)
   bool any = false;
   UnitFacts combined;
   combined.hint_standby = true;
-  std::map<std::string, std::string_view, std::less<>> parsed_here;  // statement -> sql in this unit
+  std::map<std::string, UnitFacts, std::less<>> parsed_here;  // statement -> what its sql does, in this unit
   const auto add = [&](const UnitFacts& f) {
     if (!any) {
       combined = f;
@@ -724,17 +728,17 @@ SessionLoop::Gather SessionLoop::gather_facts(char first_type, UnitFacts& facts)
     const char type = event.type;
     if (type == 'P') {
       if (const auto head = protocol::parse_parse_head(body)) {
-        parsed_here[std::string(head->statement)] = head->sql;
+        const auto& bound = parsed_here[std::string(head->statement)] = unit_facts(classify(head->sql));
         // A Parse alone prepares; what it would do decides nothing until it is bound, but a
         // unit of Parses only still has to run somewhere: let its SQL choose.
-        auto f = unit_facts(protocol::classify_sql(head->sql, classifier_options_));
+        auto f = bound;
         f.begins_transaction = f.ends_transaction = false;
         if (!any) add(f);
       }
     } else if (type == 'B') {
       if (const auto head = protocol::parse_bind_head(body)) {
         if (const auto it = parsed_here.find(head->statement); it != parsed_here.end()) {
-          add(unit_facts(protocol::classify_sql(it->second, classifier_options_)));
+          add(it->second);
         } else if (const auto* statement = prepared_.find(head->statement)) {
           add(unit_facts(statement->facts));
         } else {
@@ -960,7 +964,7 @@ void SessionLoop::forward_in_unit(BackendLink& link, char type, protocol::bytes_
         protocol::write_close(link.out, 'S', head->statement);
         group.closes.note_sent(true);
       }
-      prepared_.parsed(head->statement, framed, head->sql, classifier_options_);
+      prepared_.parsed(head->statement, framed, head->sql, classifier_options_, &worker_.classifications());
       const auto& statement = *prepared_.find(head->statement);
       if (statement.facts.session_state) group.settings.emplace_back(head->sql);
       group.parses.note_sent(false);
@@ -1170,14 +1174,14 @@ bool SessionLoop::answer_parses_locally() {
     if (event.type != 'P') return false;
     const auto head = protocol::parse_parse_head(body);
     if (!head || (!head->statement.empty() && prepared_.find(head->statement) != nullptr)) return false;
-    if (protocol::classify_sql(head->sql, classifier_options_).session_state) return false;
+    if (classify(head->sql).session_state) return false;
     parses.push_back(unread.subspan(at, event.consumed));
     at += event.consumed;
   }
   // All there: record each statement and answer as the server would (ParseComplete each).
   for (const auto framed : parses) {
     const auto head = protocol::parse_parse_head(framed.subspan(5));
-    prepared_.parsed(head->statement, framed, head->sql, classifier_options_);
+    prepared_.parsed(head->statement, framed, head->sql, classifier_options_, &worker_.classifications());
     for (const std::uint8_t b : {std::uint8_t{'1'}, std::uint8_t{0}, std::uint8_t{0}, std::uint8_t{0}, std::uint8_t{4}}) {
       client_out_.push_back(b);
     }

@@ -147,6 +147,7 @@ class SessionLoop {
   void close_idle_link(std::size_t node, std::string_view why);
   [[nodiscard]] bool drain_removed_links();  // true when it closed or failed a link
   RoutingPolicy policy() const;
+  protocol::Classification classify(std::string_view sql);  // through the worker's memo
 
   BackendLink* link_for(std::size_t node) { return node < links_.size() ? links_[node].get() : nullptr; }
   void end(SessionEnd end, std::string reason, std::optional<SessionError> tell = std::nullopt);

@@ -136,7 +136,8 @@ std::vector<const SettingsLog::Entry*> SettingsLog::pending_for(std::uint64_t ap
 }
 
 std::uint64_t PreparedStatements::parsed(std::string_view name, protocol::bytes_view framed_parse,
-                                         std::string_view sql, const protocol::ClassifierOptions& options) {
+                                         std::string_view sql, const protocol::ClassifierOptions& options,
+                                         protocol::ClassificationMemo* memo) {
   auto& statement = statements_[std::string(name)];
   statement.generation = next_generation_++;
   const auto body = framed_parse.size() >= 5 ? framed_parse.subspan(5) : protocol::bytes_view{};
@@ -149,8 +150,8 @@ std::uint64_t PreparedStatements::parsed(std::string_view name, protocol::bytes_
     for (int shift = 60; shift >= 0; shift -= 4) statement.server_name.push_back(k_hex[(statement.content >> shift) & 0xf]);
   }
   statement.parse.assign(framed_parse.begin(), framed_parse.end());
-  statement.sql = std::string(sql);
-  statement.facts = protocol::classify_sql(statement.sql, options);
+  statement.sql.assign(sql.begin(), sql.end());  // the unnamed statement's buffer is reused
+  statement.facts = memo ? memo->classify(statement.sql, options) : protocol::classify_sql(statement.sql, options);
   return statement.generation;
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "protocol/byte_io.hpp"
+#include "protocol/classification_memo.hpp"
 #include "protocol/statement_classifier.hpp"
 
 namespace pgr::proxy {
@@ -84,9 +85,10 @@ class PreparedStatements {
     std::string sql;
   };
 
-  // The client Parsed `name`: remember it and return its generation.
+  // The client Parsed `name`: remember it and return its generation. `memo`: the worker's, if
+  // there is one (a Parse of the same text is classified once, not per Parse).
   std::uint64_t parsed(std::string_view name, protocol::bytes_view framed_parse, std::string_view sql,
-                       const protocol::ClassifierOptions& options);
+                       const protocol::ClassifierOptions& options, protocol::ClassificationMemo* memo = nullptr);
   void closed(std::string_view name) { statements_.erase(std::string(name)); }
   void clear() { statements_.clear(); }
   const Statement* find(std::string_view name) const;

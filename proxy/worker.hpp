@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "health/cluster_view.hpp"
+#include "protocol/classification_memo.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/backend_pool.hpp"
 #include "proxy/buffer_cache.hpp"
@@ -55,6 +56,8 @@ class Worker {
   BufferCache& write_buffers() { return write_buffers_; }
   // One copy of each user's backend credentials for this worker's sessions.
   CredentialsCache& credentials() { return credentials_; }
+  // What the statement texts this worker's sessions send again classify as.
+  protocol::ClassificationMemo& classifications() { return classifications_; }
   void add_session(ClientSession* session);
   void remove_session(ClientSession* session);
   bool stopping() const { return stopping_; }
@@ -73,6 +76,7 @@ class Worker {
   BufferCache read_buffers_{256, k_read_buffer_size, k_read_buffer_size};
   BufferCache write_buffers_{256, 1024, 32 * 1024};
   CredentialsCache credentials_;
+  protocol::ClassificationMemo classifications_;
   bool stopping_ = false;
 };
 

@@ -1,11 +1,13 @@
 // Fuzzes the read/write statement classifier on arbitrary bytes: it must never crash or read out
 // of bounds, its answer must be self-consistent, a trailing `;` changes nothing, and a leading
-// hint can force the primary but never move anything off it.
+// hint can force the primary but never move anything off it. The worker's memo of texts seen
+// again (a few slots, so texts share them) answers exactly as the classifier does.
 #include <array>
 #include <string>
 #include <string_view>
 
 #include "fuzz_support.hpp"
+#include "protocol/classification_memo.hpp"
 #include "protocol/statement_classifier.hpp"
 
 namespace {
@@ -45,5 +47,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
 
   const Classification s = classify_sql("/*pgrouter:standby*/" + std::string(sql), options);
   check(s.route == c.route && s.kind == c.kind && s.hint_standby);
+
+  static ClassificationMemo memo(4);
+  for (int sighting = 0; sighting < 3; ++sighting) {
+    const std::string copy(sql);  // another buffer each time, as each client message is
+    const Classification m = memo.classify(copy, options);
+    check(m == c);
+    check_consistent(copy, m);
+  }
   return 0;
 }
