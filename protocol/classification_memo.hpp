@@ -1,8 +1,7 @@
 // Remembered classifications of SQL texts that come again. An application sends the same few
 // statement texts over and over (every extended-protocol Parse of a query carries its text, and
-// pgrouter looks at that text up to three times per unit: for the route, for the statement
-// record, and for a Bind of it); a full lexer pass each time was 9 % of pgrouter's CPU on a
-// select-only `pgbench -M extended`.
+// pgrouter looks at that text twice per unit: for the route and for the statement record); a
+// full lexer pass each time was 9 % of pgrouter's CPU on a select-only `pgbench -M extended`.
 //
 // Bounded and cheap on texts seen once (simple-protocol queries with literals in them): a text
 // is remembered only the second time it is seen within a window of recent hashes, texts over
