@@ -4,8 +4,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <charconv>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "protocol/base64.hpp"
+#include "protocol/secure_random.hpp"
 
 namespace pgr::protocol {
 namespace {
@@ -24,13 +25,48 @@ constexpr std::size_t k_nonce_bytes = 18;   // as libpq's SCRAM_RAW_NONCE_LEN
 
 // ---- crypto ------------------------------------------------------------------------------
 
+// OpenSSL 3's one-shot HMAC() and EVP_sha256() look the algorithm up by name in the provider
+// tables on every call, which cost more than the hashing for SCRAM's short inputs (a login
+// makes four or five of them). Each thread fetches once and keeps a reusable context.
+struct ThreadCrypto {
+  EVP_MAC* hmac_algorithm = nullptr;
+  EVP_MAC_CTX* hmac = nullptr;  // digest set once; each use sets only the key
+  EVP_MD* sha256 = nullptr;
+  ThreadCrypto() {
+    hmac_algorithm = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (hmac_algorithm != nullptr) hmac = EVP_MAC_CTX_new(hmac_algorithm);
+    if (hmac != nullptr) {
+      char digest[] = "SHA256";
+      const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
+      if (EVP_MAC_CTX_set_params(hmac, params) != 1) {
+        EVP_MAC_CTX_free(hmac);
+        hmac = nullptr;
+      }
+    }
+  }
+  ThreadCrypto(const ThreadCrypto&) = delete;
+  ThreadCrypto& operator=(const ThreadCrypto&) = delete;
+  ~ThreadCrypto() {
+    EVP_MAC_CTX_free(hmac);
+    EVP_MAC_free(hmac_algorithm);
+    EVP_MD_free(sha256);
+  }
+};
+
+ThreadCrypto& thread_crypto() {
+  thread_local ThreadCrypto crypto;
+  if (crypto.hmac == nullptr || crypto.sha256 == nullptr) throw std::runtime_error("OpenSSL has no SHA-256 or HMAC");
+  return crypto;
+}
+
 scram_key hmac(bytes_view key, std::string_view data) {
+  EVP_MAC_CTX* context = thread_crypto().hmac;
   scram_key out{};
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-           &length) == nullptr ||
-      length != out.size()) {
+  std::size_t length = 0;
+  if (EVP_MAC_init(context, key.data(), key.size(), nullptr) != 1 ||
+      EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(context, out.data(), &length, out.size()) != 1 || length != out.size()) {
     throw std::runtime_error("OpenSSL HMAC-SHA-256 failed");
   }
   return out;
@@ -39,7 +75,7 @@ scram_key hmac(bytes_view key, std::string_view data) {
 scram_key sha256(bytes_view data) {
   scram_key out{};
   unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &length, EVP_sha256(), nullptr) != 1 ||
+  if (EVP_Digest(data.data(), data.size(), out.data(), &length, thread_crypto().sha256, nullptr) != 1 ||
       length != out.size()) {
     throw std::runtime_error("OpenSSL SHA-256 failed");
   }
@@ -50,7 +86,7 @@ scram_key salted_password(std::string_view password, std::string_view salt, int 
   scram_key out{};
   if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
                         reinterpret_cast<const unsigned char*>(salt.data()),
-                        static_cast<int>(salt.size()), iterations, EVP_sha256(),
+                        static_cast<int>(salt.size()), iterations, thread_crypto().sha256,
                         static_cast<int>(out.size()), out.data()) != 1) {
     throw std::runtime_error("OpenSSL PBKDF2-HMAC-SHA-256 failed");
   }
@@ -180,9 +216,7 @@ ScramVerifier scram_mock_verifier(std::string_view user, std::string_view secret
 
 std::string scram_random_nonce() {
   std::array<std::uint8_t, k_nonce_bytes> raw{};
-  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
-    throw std::runtime_error("OpenSSL RAND_bytes failed");
-  }
+  secure_random(raw);
   return base64_encode(raw);
 }
 

@@ -1,22 +1,15 @@
 // Client cancel keys to backend targets (see cancel_registry.hpp).
 #include "proxy/cancel_registry.hpp"
 
-#include <openssl/rand.h>
-
 #include <cstring>
+
+#include "protocol/secure_random.hpp"
 
 namespace pgr::proxy {
 
 namespace {
-std::int32_t random_int32() {
-  std::uint32_t v = 0;
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1) {
-    // RAND_bytes only fails when the CSPRNG is unseeded, which OpenSSL 3 prevents on Linux;
-    // a predictable key would let anyone cancel others' queries, so refuse to go on.
-    std::abort();
-  }
-  return static_cast<std::int32_t>(v);
-}
+// Unpredictable: a guessable key would let anyone cancel others' queries.
+std::int32_t random_int32() { return static_cast<std::int32_t>(protocol::secure_random_value<std::uint32_t>()); }
 }  // namespace
 
 protocol::CancelRequest CancelRegistry::issue_key() {

@@ -1,13 +1,13 @@
 // Client authentication, server role (see client_auth.hpp).
 #include "proxy/client_auth.hpp"
 
-#include <openssl/rand.h>
 
 #include <array>
 
 #include "protocol/md5_auth.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/scram.hpp"
+#include "protocol/secure_random.hpp"
 
 namespace pgr::proxy {
 
@@ -27,7 +27,7 @@ SessionError protocol_violation(std::string message) {
 
 std::string random_bytes(std::size_t n) {
   std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) std::abort();
+  protocol::secure_random(std::span(reinterpret_cast<std::uint8_t*>(out.data()), n));
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include "protocol/messages.hpp"
+#include "protocol/secure_random.hpp"
 #include "proxy/access_check.hpp"
 #include "conf/hba.hpp"
 #include "proxy/client_auth.hpp"
@@ -15,6 +16,7 @@
 #include "proxy/secret_lookup.hpp"
 #include "proxy/worker.hpp"
 #include "support/log.hpp"
+#include "support/split_mix.hpp"
 
 namespace pgr::proxy {
 
@@ -376,7 +378,7 @@ awaitable<std::optional<std::size_t>> ClientSession::choose_login_node(const std
     policy.max_lag = worker_.shared().config->load_balance.max_lag;
     policy.max_lag_bytes = worker_.shared().config->load_balance.max_lag_bytes;
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
-    std::random_device random;
+    SplitMix64 random(protocol::secure_random_value<std::uint64_t>());
     const auto choice = choose_reader(*worker_.view(), policy, nullptr, uniform(random), excluded);
     if (!choice.node || choice.fell_back_to_primary) return std::nullopt;
     return choice.node;

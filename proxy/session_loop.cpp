@@ -10,6 +10,7 @@
 
 #include "protocol/extended_query.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/secure_random.hpp"
 #include "protocol/sqlstate.hpp"
 #include "proxy/show_commands.hpp"
 #include "proxy/worker.hpp"
@@ -82,7 +83,7 @@ SessionLoop::SessionLoop(Worker& worker, Transport& client, StreamBuffer& client
       stats_(stats),
       waker_(worker.context().get_executor()),
       client_scanner_(client_scanner_options(worker.shared().config->proxy.max_message_size)),
-      random_(std::random_device{}()) {
+      random_(protocol::secure_random_value<std::uint64_t>()) {
   deliver_client_whole(client_scanner_);
   const auto& config = *worker_.shared().config;
   grow_nodes(std::max(config.backends.size(), worker_.view()->nodes.size()));

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "protocol/base64.hpp"
 
 namespace pgr::protocol {
@@ -89,6 +91,30 @@ TEST(ScramServer, AcceptsRfc7677Exchange) {
   EXPECT_EQ(expect_ok(server.handle_client_final(k_client_final)), k_server_final);
   // The recovered ClientKey is the password's: HMAC(SaltedPassword, "Client Key").
   EXPECT_EQ(base64_encode(server.client_key()), "pg/JI9Z+hkSpLRa5btpe9GVrDHJcSEN0viVTVXaZbos=");
+}
+
+// Each thread keeps its own HMAC context, re-keyed per use: the RFC exchange, over and over
+// on two threads at once, still gives the RFC's answers.
+TEST(ScramServer, Rfc7677ExchangeOnTwoThreadsAtOnce) {
+  const auto run = [](int* failures) {
+    for (int i = 0; i < 200; ++i) {
+      ScramServer server(rfc_verifier(), std::string(k_server_nonce));
+      const auto first = server.handle_client_first(k_client_first);
+      const auto final = server.handle_client_final(k_client_final);
+      if (!std::holds_alternative<std::string>(first) || std::get<std::string>(first) != k_server_first ||
+          !std::holds_alternative<std::string>(final) || std::get<std::string>(final) != k_server_final) {
+        ++*failures;
+      }
+    }
+  };
+  int failures_one = 0;
+  int failures_two = 0;
+  std::thread one(run, &failures_one);
+  std::thread two(run, &failures_two);
+  one.join();
+  two.join();
+  EXPECT_EQ(failures_one, 0);
+  EXPECT_EQ(failures_two, 0);
 }
 
 TEST(ScramClient, MatchesAnIndependentComputation) {
