@@ -1,7 +1,10 @@
 // Logging in to a backend as the client's user (see backend_login.hpp).
 #include "proxy/backend_login.hpp"
 
+#include <unistd.h>
+
 #include <optional>
+#include <string>
 
 #include "protocol/md5_auth.hpp"
 #include "protocol/messages.hpp"
@@ -250,6 +253,25 @@ awaitable<std::variant<BackendLogin, SessionError>> login_unbounded(
   }
 }
 
+// Asio's epoll reactor adds EPOLLOUT to a descriptor's registration for the connect's wait and
+// never takes it out. Every later read wait re-arms the descriptor with that mask, and a
+// socket that is writable (nearly always) then reports at once: a wasted wake-up of the worker
+// for each wait on each backend connection, that is per transaction. Handing the descriptor
+// to a fresh registration starts it without EPOLLOUT. Nothing may be pending on the socket.
+std::optional<std::string> drop_connect_registration(tcp::socket& socket) {
+  error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return ec.message();
+  const auto fd = socket.release(ec);
+  if (ec) return ec.message();
+  socket.assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);
+    return ec.message();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 awaitable<std::variant<tcp::socket, SessionError>> connect_to_backend(const BackendEndpoint& e) {
@@ -274,6 +296,11 @@ awaitable<std::variant<tcp::socket, SessionError>> connect_to_backend(const Back
                                      std::to_string(e.port) + "): " + ec.message());
   }
   socket.set_option(tcp::no_delay(true), ec);
+  if (auto error = drop_connect_registration(socket)) {
+    co_return SessionError::make(sqlstate::connection_failure, "could not set up the connection to backend " + e.name +
+                                                                  " (" + e.host + ":" + std::to_string(e.port) +
+                                                                  "): " + *error);
+  }
   co_return std::move(socket);
 }
 

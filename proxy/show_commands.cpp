@@ -1,6 +1,7 @@
 // pgpool-II style SHOW commands (see show_commands.hpp).
 #include "proxy/show_commands.hpp"
 
+#include <array>
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -23,16 +24,19 @@ enum class Command : std::uint8_t {
   pool_pools
 };
 
+// Asked of every simple-protocol query: most stop at their first word, and none allocates.
 Command command_of(std::string_view sql) {
   protocol::SqlLexer lexer(sql);
-  std::vector<protocol::Token> tokens;
+  std::array<protocol::Token, 3> tokens{};
+  std::size_t count = 0;
   for (auto t = lexer.next(); t.kind != protocol::TokenKind::end; t = lexer.next()) {
     if (t.kind == protocol::TokenKind::comment) continue;
-    tokens.push_back(t);
-    if (tokens.size() > 3) return Command::none;
+    if (count == 0 && !protocol::is_keyword(t, "show")) return Command::none;
+    if (count == tokens.size()) return Command::none;  // SHOW pool_x; and no more
+    tokens[count++] = t;
   }
-  if (!tokens.empty() && tokens.back().kind == protocol::TokenKind::semicolon) tokens.pop_back();
-  if (tokens.size() != 2 || !protocol::is_keyword(tokens[0], "show")) return Command::none;
+  if (count > 0 && tokens[count - 1].kind == protocol::TokenKind::semicolon) --count;
+  if (count != 2) return Command::none;
   if (protocol::is_keyword(tokens[1], "pool_nodes")) return Command::pool_nodes;
   if (protocol::is_keyword(tokens[1], "pool_version")) return Command::pool_version;
   if (protocol::is_keyword(tokens[1], "pool_health_check_stats")) return Command::pool_health_check_stats;

@@ -78,7 +78,11 @@ class Transport {
 
   void cancel(error_code& ec) { socket_.cancel(ec); }
   void close(error_code& ec);
-  void non_blocking(bool on, error_code& ec) { socket_.non_blocking(on, ec); }
+  // Asio issues the ioctl on every call; a pooled link is made non-blocking again by each
+  // session that takes it, once per transaction with transaction pooling.
+  void non_blocking(bool on, error_code& ec) {
+    if (socket_.non_blocking() != on) socket_.non_blocking(on, ec);
+  }
   tcp::endpoint remote_endpoint(error_code& ec) const { return socket_.remote_endpoint(ec); }
 
  private:

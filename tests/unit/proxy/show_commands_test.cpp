@@ -90,13 +90,15 @@ TEST_F(ShowPoolPools, OneRowPerPool) {
 }
 
 TEST_F(ShowPoolPools, AnyCaseAndSemicolon) {
-  for (const std::string_view sql : {"show pool_pools", "Show Pool_Pools;", "  SHOW  POOL_POOLS ; ", "show pool_pools -- x"}) {
+  for (const std::string_view sql : {"show pool_pools", "Show Pool_Pools;", "  SHOW  POOL_POOLS ; ", "show pool_pools -- x",
+                                    "/* first */ show /* then */ pool_pools"}) {
     EXPECT_TRUE(is_show_command(sql)) << sql;
     const auto out = answer(sql);
     ASSERT_TRUE(out) << sql;
     EXPECT_EQ(read_result(*out).tag, "SELECT 2") << sql;
   }
-  for (const std::string_view sql : {"SHOW POOL_POOL", "SHOW POOL_POOLS x", "SELECT POOL_POOLS", "SHOW \"pool_pools\""}) {
+  for (const std::string_view sql : {"SHOW POOL_POOL", "SHOW POOL_POOLS x", "SELECT POOL_POOLS", "SHOW \"pool_pools\"",
+                                    "SHOW pool_pools; SHOW pool_pools", ";", "", "-- show pool_pools"}) {
     EXPECT_FALSE(is_show_command(sql)) << sql;
     EXPECT_FALSE(answer(sql)) << sql;
   }
