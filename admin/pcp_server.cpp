@@ -1,7 +1,6 @@
 // The PCP server (see pcp_server.hpp).
 #include "admin/pcp_server.hpp"
 
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <array>
@@ -22,6 +21,7 @@
 #include "admin/pgpool_report.hpp"
 #include "admin/tcp_listen.hpp"
 #include "admin/unix_listener.hpp"
+#include "protocol/secure_random.hpp"
 #include "support/log.hpp"
 
 namespace pgr::admin {
@@ -234,7 +234,7 @@ struct Session {
 Reply authenticate(Session& session, const pcp::Frame& frame, Operations& ops) {
   if (frame.type == 'M') {
     std::array<std::uint8_t, 4> salt{};
-    if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) std::abort();
+    protocol::secure_random(salt);
     session.salt = salt;
     return ok(pcp::salt_reply(salt));
   }

@@ -23,10 +23,14 @@ protocol::bytes_view framed_of(const protocol::MessageView& m) {
   return {m.body.data() - 5, m.body.size() + 5};
 }
 
+// "backend NAME (HOST:PORT)", as every error about a backend connection names it.
+std::string backend_named(const BackendEndpoint& e) {
+  return "backend " + e.name + " (" + e.host + ":" + std::to_string(e.port) + ")";
+}
+
 SessionError lost(const BackendEndpoint& e, std::string_view what) {
   return SessionError::make(sqlstate::connection_failure,
-                            "lost connection to backend " + e.name + " (" + e.host + ":" +
-                                std::to_string(e.port) + ") " + std::string(what));
+                            "lost connection to " + backend_named(e) + " " + std::string(what));
 }
 
 SessionError no_secret(std::string_view method) {
@@ -148,9 +152,7 @@ class BackendAuthenticator {
 awaitable<std::optional<SessionError>> negotiate_tls(Transport& transport, const BackendEndpoint& endpoint,
                                                     const BackendTls& tls) {
   const auto fail = [&](std::string what) {
-    return SessionError::make(sqlstate::connection_failure,
-                              "TLS with backend " + endpoint.name + " (" + endpoint.host + ":" +
-                                  std::to_string(endpoint.port) + ") failed: " + what);
+    return SessionError::make(sqlstate::connection_failure, "TLS with " + backend_named(endpoint) + " failed: " + what);
   };
   protocol::byte_buffer out;
   protocol::write_ssl_request(out);
@@ -292,14 +294,12 @@ awaitable<std::variant<tcp::socket, SessionError>> connect_to_backend(const Back
   }
   if (ec) {
     co_return SessionError::make(sqlstate::connection_failure,
-                                 "could not connect to backend " + e.name + " (" + e.host + ":" +
-                                     std::to_string(e.port) + "): " + ec.message());
+                                 "could not connect to " + backend_named(e) + ": " + ec.message());
   }
   socket.set_option(tcp::no_delay(true), ec);
   if (auto error = drop_connect_registration(socket)) {
-    co_return SessionError::make(sqlstate::connection_failure, "could not set up the connection to backend " + e.name +
-                                                                  " (" + e.host + ":" + std::to_string(e.port) +
-                                                                  "): " + *error);
+    co_return SessionError::make(sqlstate::connection_failure,
+                                 "could not set up the connection to " + backend_named(e) + ": " + *error);
   }
   co_return std::move(socket);
 }
@@ -320,8 +320,7 @@ awaitable<std::variant<BackendLogin, SessionError>> login_to_backend(
                           deadline.async_wait(nothrow_awaitable));
   if (std::holds_alternative<timer_fired>(result)) {
     co_return SessionError::make(sqlstate::connection_failure,
-                                 "timed out connecting to backend " + endpoint.name + " (" +
-                                     endpoint.host + ":" + std::to_string(endpoint.port) + ") after " +
+                                 "timed out connecting to " + backend_named(endpoint) + " after " +
                                      std::to_string(timeout.count()) + " ms");
   }
   if (auto* login = std::get_if<BackendLogin>(&result)) co_return std::move(*login);

@@ -2,9 +2,8 @@
 #include "proxy/server.hpp"
 
 #include <algorithm>
+#include <array>
 #include <tuple>
-
-#include <openssl/rand.h>
 
 #include <boost/asio/signal_set.hpp>
 
@@ -13,6 +12,7 @@
 #include "proxy/admin_hub.hpp"
 #include "health/health_checker.hpp"
 #include "protocol/base64.hpp"
+#include "protocol/secure_random.hpp"
 #include "proxy/listener.hpp"
 #include "proxy/worker.hpp"
 #include "support/log.hpp"
@@ -23,8 +23,8 @@ namespace {
 constexpr auto k_shutdown_grace = std::chrono::seconds(10);
 
 std::string random_secret() {
-  std::uint8_t bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();
+  std::array<std::uint8_t, 32> bytes{};
+  protocol::secure_random(bytes);
   return protocol::base64_encode(bytes);
 }
 }  // namespace
