@@ -171,6 +171,31 @@ def _lag_bytes(nodes, name: str) -> float:
         f"WHERE application_name = '{name}'") or 0)
 
 
+@contextlib.contextmanager
+def replay_paused(node, timeout: float = 10):
+    """Pause WAL replay on standby `node` (waiting until it has paused); yields a function that
+    resumes it, which the exit calls too if the body did not. While replay is paused under a
+    write load, the standby's lag in bytes and in time only grows: a test's "still behind all
+    along" then holds whatever the machine's load does to the write rate."""
+    node.sql("SELECT pg_wal_replay_pause()")
+    resumed = False
+
+    def resume() -> None:
+        nonlocal resumed
+        if not resumed:
+            resumed = True
+            node.sql("SELECT pg_wal_replay_resume()")
+
+    try:
+        deadline = time.monotonic() + timeout
+        while (state := node.sql_value("SELECT pg_get_wal_replay_pause_state()")) != "paused":
+            assert time.monotonic() < deadline, f"{node.name}: replay {state} after {timeout} s"
+            time.sleep(0.05)
+        yield resume
+    finally:
+        resume()
+
+
 def _wait_lagging(nodes, timeout: float = 20) -> float:
     """Wait until node2 is well behind (replayed transactions > 1.5 s old, > 32 kB of WAL);
     returns its lag in bytes (median of 5 samples)."""
@@ -193,17 +218,20 @@ def _wait_lagging(nodes, timeout: float = 20) -> float:
 @pytest.mark.deadline(180)
 @pytest.mark.parametrize("what", ["max_lag", "max_lag_bytes"])
 def test_lagging_standby_gets_no_reads(cluster, auth_users, delayed, nodes, what):
-    """With node2 kept ~2 s behind (max_lag = "1s"), or behind by four times max_lag_bytes (set
-    from its measured lag: node1's sampled lag stays far below), a router started then never
-    sends node2 a read; node1 takes them all. Once the writes stop and node2 has caught up,
-    it reads again."""
-    with Filler(nodes.primary) as filler:
+    """With node2 more than 1.5 s behind (max_lag = "1s"), or behind by four times
+    max_lag_bytes (set from its measured lag: node1's sampled lag stays far below), a router
+    started then never sends node2 a read; node1 takes them all. Once node2 replays again, the
+    writes stop and it has caught up, it reads again.
+
+    node2's replay is paused under the write load, so its lag only grows while the reads run.
+    With the apply delay alone the lag in bytes is the WAL of the last 2 s, and on a loaded CI
+    machine the writer once stalled long enough to bring it below the limit (node2 then rightly
+    got reads)."""
+    with Filler(nodes.primary) as filler, replay_paused(nodes.n2) as resume_replay:
         lag = _wait_lagging(nodes)
         if what == "max_lag":
             limit = 'max_lag = "1s"'
         else:
-            # A quarter of the measured lag: the filler's write rate, and so node2's lag in
-            # bytes, swings on a loaded machine (half of it was crossed once in CI).
             limit = f'max_lag_bytes = "{max(8, int(lag / 4 / 1024))}kB"'
         with start_router(cluster, auth_users, f"primary_reads = false\n{limit}",
                           log_level="debug") as r:  # debug: the route lines say why
@@ -220,6 +248,7 @@ def test_lagging_standby_gets_no_reads(cluster, auth_users, delayed, nodes, what
             except pgwire.ServerError as e:
                 counts = {"error": str(e)}
             _wait_lagging(nodes, timeout=2)  # still behind all along
+            resume_replay()
             filler.stop()
             assert not filler.errors, filler.errors
             caught_up = r.wait_reads_reach({nodes.n2.port}, timeout=20, required=False)

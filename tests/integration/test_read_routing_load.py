@@ -234,8 +234,14 @@ def test_stopping_a_standby_moves_reads_to_the_other(cluster, auth_users, nodes)
                 break
             time.sleep(0.1)
         # Readers go on for 3 s past the point by which reads must have settled (below),
-        # however soon the stop was detected.
-        time.sleep(max(0.0, t_stop1 + HEALTH_PERIOD_S + 4.0 - time.monotonic()))
+        # however soon the stop was detected, and then until each has made 20 reads since that
+        # point (up to 30 s more: on a loaded CI machine one read once took 0.3-0.6 s).
+        settled = t_stop1 + HEALTH_PERIOD_S + 1.0
+        time.sleep(max(0.0, settled + 3.0 - time.monotonic()))
+        more = time.monotonic() + 30
+        while time.monotonic() < more and not all(
+                sum(1 for x in list(res) if x[0] > settled) >= 20 for res in results):
+            time.sleep(0.1)
         stop.set()
         for t in threads:
             t.join(30)
@@ -249,7 +255,6 @@ def test_stopping_a_standby_moves_reads_to_the_other(cluster, auth_users, nodes)
 
     assert not problems, problems
     assert before == nodes.standbys, before
-    settled = t_stop1 + HEALTH_PERIOD_S + 1.0
     for i, res in enumerate(results):
         errors = [x for x in res if x[3] is not None]
         assert len(errors) <= 1, (i, errors)
