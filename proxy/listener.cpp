@@ -9,8 +9,8 @@
 
 namespace pgr::proxy {
 
-Listener::Listener(asio::io_context& main, std::vector<std::unique_ptr<Worker>>& workers)
-    : main_(main), workers_(workers) {}
+Listener::Listener(std::vector<std::unique_ptr<Worker>>& workers)
+    : context_(workers.front()->context()), workers_(workers) {}
 
 std::optional<std::string> Listener::open(const conf::ListenAddress& address, bool read_only) {
   const std::string where = address.host + ":" + std::to_string(address.port);
@@ -18,7 +18,7 @@ std::optional<std::string> Listener::open(const conf::ListenAddress& address, bo
   auto host = address.host == "localhost" ? std::string("127.0.0.1") : address.host;
   const auto ip = asio::ip::make_address(host, ec);
   if (ec) return where + ": not a numeric address: " + ec.message();
-  auto acceptor = std::make_unique<tcp::acceptor>(main_);
+  auto acceptor = std::make_unique<tcp::acceptor>(context_);
   const tcp::endpoint endpoint(ip, address.port);
   acceptor->open(endpoint.protocol(), ec);
   if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
@@ -32,17 +32,21 @@ std::optional<std::string> Listener::open(const conf::ListenAddress& address, bo
 
 void Listener::start() {
   for (auto& [acceptor, read_only] : acceptors_) {
-    asio::co_spawn(main_, accept_loop(*acceptor, read_only), asio::detached);
+    asio::co_spawn(context_, accept_loop(*acceptor, read_only), asio::detached);
   }
 }
 
 void Listener::close() {
-  error_code ec;
-  for (auto& entry : acceptors_) entry.first->close(ec);
+  // The acceptors belong to the accepting worker's thread: close them there. (Posted before
+  // that worker is told to stop, so the aborted accepts still find this Listener.)
+  asio::post(context_, [this] {
+    error_code ec;
+    for (auto& entry : acceptors_) entry.first->close(ec);
+  });
 }
 
 awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor, bool read_only) {
-  asio::steady_timer backoff(main_);
+  asio::steady_timer backoff(context_);
   for (;;) {
     Worker& worker = *workers_[next_worker_];
     auto [ec, socket] = co_await acceptor.async_accept(worker.context(), nothrow_awaitable);

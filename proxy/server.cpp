@@ -79,7 +79,7 @@ int Server::run() {
   };
   for (auto& worker : workers_) worker->start_pool();
 
-  Listener listener(main_, workers_);
+  Listener listener(workers_);
   for (const auto& address : config.proxy.listen) {
     if (auto err = listener.open(address, false)) {
       log::error("could not listen on ", *err);
@@ -167,8 +167,8 @@ int Server::run() {
   signals.async_wait(on_signal);
 
   main_.run();
-  // Let what stop() left queued on main (aborted accepts, cancelled probes) finish while the
-  // listener, the health checker and the workers they refer to are all still alive.
+  // Let what stop() left queued on main (cancelled probes, admin work) finish while the
+  // health checker and the workers they refer to are all still alive.
   main_.restart();
   main_.poll();
   admin.close();
