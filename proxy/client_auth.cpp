@@ -54,7 +54,7 @@ awaitable<std::variant<protocol::MessageView, SessionError>> read_password_messa
 
 awaitable<std::variant<BackendCredentials, SessionError>> run_scram(
     Transport& client, MessageReader& reader, const ClientAuthRequest& request,
-    const protocol::ScramVerifier& verifier, bool can_succeed) {
+    const protocol::ScramVerifier& verifier, bool can_succeed, protocol::byte_buffer& deferred) {
   protocol::byte_buffer out;
   std::vector<std::string> mechanisms;
   if (request.channel_binding) mechanisms.emplace_back(protocol::k_scram_sha_256_plus);
@@ -87,9 +87,7 @@ awaitable<std::variant<BackendCredentials, SessionError>> run_scram(
     co_return protocol_violation(err->message);
   }
   if (!can_succeed) co_return bad_password(request.user);
-  out.clear();
-  protocol::write_authentication_sasl_final(out, std::get<std::string>(server_final));
-  if (auto ec = co_await send(client, out)) co_return SessionError::make(sqlstate::connection_failure, ec.message());
+  protocol::write_authentication_sasl_final(deferred, std::get<std::string>(server_final));
 
   BackendCredentials creds = credentials_from_secret(request.user, *request.secret);
   if (!creds.password) {
@@ -122,7 +120,7 @@ awaitable<std::variant<BackendCredentials, SessionError>> run_md5(
 }  // namespace
 
 awaitable<std::variant<BackendCredentials, SessionError>> authenticate_client(
-    Transport& client, MessageReader& reader, const ClientAuthRequest& request) {
+    Transport& client, MessageReader& reader, const ClientAuthRequest& request, protocol::byte_buffer& deferred) {
   const bool known = request.secret.has_value() && !request.secret->empty();
   if (request.method == conf::AuthMethod::trust) {
     co_return known ? credentials_from_secret(request.user, *request.secret) : BackendCredentials{};
@@ -137,15 +135,15 @@ awaitable<std::variant<BackendCredentials, SessionError>> authenticate_client(
                                         : protocol::md5_stored_hash(request.user, known ? secret : random_bytes(16));
     co_return co_await run_md5(client, reader, request, hash, known);
   }
-  if (verifier) co_return co_await run_scram(client, reader, request, *verifier, true);
+  if (verifier) co_return co_await run_scram(client, reader, request, *verifier, true, deferred);
   if (known && !md5_secret) {
     const auto from_plain = protocol::scram_verifier_from_password(secret, random_bytes(16), k_scram_iterations);
-    co_return co_await run_scram(client, reader, request, from_plain, true);
+    co_return co_await run_scram(client, reader, request, from_plain, true, deferred);
   }
   // Unknown user, or an md5 secret where SCRAM is required: a mock exchange that fails the
   // same way a wrong password does, so the reply reveals nothing about the user.
   co_return co_await run_scram(client, reader, request,
-                               protocol::scram_mock_verifier(request.user, request.mock_secret), false);
+                               protocol::scram_mock_verifier(request.user, request.mock_secret), false, deferred);
 }
 
 }  // namespace pgr::proxy

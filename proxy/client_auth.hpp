@@ -27,9 +27,12 @@ struct ClientAuthRequest {
   std::optional<std::string> channel_binding;
 };
 
-// Runs the exchange. On success the client has been sent everything up to (not including)
-// AuthenticationOk, which the session sends once a backend accepted the login.
+// Runs the exchange. On success the client has been sent everything up to AuthenticationOk
+// except SCRAM's last message (AuthenticationSASLFinal), which is appended to `deferred`: the
+// session sends it in one write with AuthenticationOk, once a backend accepted the login, as
+// PostgreSQL sends the two (it flushes after neither). A write of its own would cost the
+// client a wake-up per login, as libpq reads the SASL final and then waits again.
 awaitable<std::variant<BackendCredentials, SessionError>> authenticate_client(
-    Transport& client, MessageReader& reader, const ClientAuthRequest& request);
+    Transport& client, MessageReader& reader, const ClientAuthRequest& request, protocol::byte_buffer& deferred);
 
 }  // namespace pgr::proxy

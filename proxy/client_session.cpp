@@ -86,7 +86,9 @@ void ClientSession::on_view_changed() {
 }
 
 awaitable<void> ClientSession::send_fatal(const SessionError& error) {
-  protocol::byte_buffer out;
+  // After a successful exchange the client first gets its last message (the server's proof),
+  // then the error, as from PostgreSQL when a check after authentication fails.
+  protocol::byte_buffer out = std::exchange(auth_reply_, {});
   write_fatal(out, error);
   worker_.counters().count_error(error.sqlstate);
   co_await asio::async_write(client_, asio::buffer(out), nothrow_awaitable);
@@ -350,7 +352,7 @@ awaitable<ClientSession::LoginResult> ClientSession::authenticate(const protocol
                                   worker_.shared().mock_secret, std::nullopt};
   if (client_.is_tls()) request.channel_binding = tls_server_end_point(SSL_get_certificate(client_.ssl()));
   reader.buffer() = std::move(client_buffer_);
-  auto result = co_await authenticate_client(client_, reader, request);
+  auto result = co_await authenticate_client(client_, reader, request, auth_reply_);
   client_buffer_ = std::move(reader.buffer());
   if (auto* creds = std::get_if<BackendCredentials>(&result)) co_return std::move(*creds);
   co_return std::move(std::get<SessionError>(result));
@@ -443,7 +445,7 @@ awaitable<std::optional<std::pair<SessionError, std::optional<std::size_t>>>> Cl
   cancel_key_ = worker_.shared().cancel_registry.issue_key();
   worker_.shared().cancel_registry.set_target(*cancel_key_, CancelTarget{endpoint.host, endpoint.port, backend->backend_key});
 
-  protocol::byte_buffer out;
+  protocol::byte_buffer out = std::exchange(auth_reply_, {});  // SCRAM's final message, if any
   protocol::write_authentication_ok(out);
   out.insert(out.end(), backend->login_status.begin(), backend->login_status.end());
   protocol::write_backend_key_data(out, *cancel_key_);

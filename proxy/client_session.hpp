@@ -83,6 +83,7 @@ class ClientSession {
   std::string database_;
   StartupParameters parameters_;
   StreamBuffer client_buffer_;
+  protocol::byte_buffer auth_reply_;  // sent with AuthenticationOk (or the login's error)
   std::optional<protocol::CancelRequest> cancel_key_;
   std::string backend_name_;
   SessionStats stats_;
