@@ -114,17 +114,27 @@ awaitable<bool> ClientSession::log_in() {
     co_return false;
   }
 
-  // Everything before the client is authenticated runs under client_login_timeout.
+  // Everything before the client is authenticated runs under client_login_timeout. When it
+  // passes, the client's socket is shut for reading and its waits are cancelled: a wait on the
+  // client fails at once, and any later read finds the end of the stream (a step on a backend,
+  // the auth_query lookup, ends by its own timeout first). A parallel group of the login and
+  // the timer did this with a coroutine spawn, and a trip through the event loop for the
+  // cancelled timer, on every login's critical path. The flag outlives the session: a timer
+  // that fired just as the login ended may run its handler after that.
+  const auto watch = std::make_shared<LoginWatch>();
   asio::steady_timer login_deadline(client_.get_executor(), config.proxy.client_login_timeout);
-  auto phase = co_await ([this]() -> awaitable<LoginResult> {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    auto startup = co_await read_startup();
-    if (auto* err = std::get_if<SessionError>(&startup)) co_return std::move(*err);
-    if (std::holds_alternative<Quiet>(startup)) co_return Quiet{};
-    co_return co_await authenticate(std::get<protocol::StartupMessage>(startup));
-  }() || login_deadline.async_wait(nothrow_awaitable));
+  login_deadline.async_wait([watch, &socket = client_.socket()](const error_code& ec) {
+    if (ec || !watch->running) return;
+    watch->timed_out = true;
+    error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_receive, ignored);
+    socket.cancel(ignored);
+  });
+  LoginResult phase = co_await login_phase();
+  watch->running = false;
+  login_deadline.cancel();
 
-  if (std::holds_alternative<timer_fired>(phase)) {
+  if (watch->timed_out) {
     log::info(tag_, ": closed, not logged in within client_login_timeout");
     worker_.counters().count_rejection(RejectReason::login_timeout);
     co_await send_fatal(SessionError::make(sqlstate::connection_failure, "canceling authentication due to timeout"));
@@ -157,6 +167,13 @@ awaitable<bool> ClientSession::log_in() {
     co_return false;
   }
   co_return true;
+}
+
+awaitable<ClientSession::LoginResult> ClientSession::login_phase() {
+  auto startup = co_await read_startup();
+  if (auto* err = std::get_if<SessionError>(&startup)) co_return std::move(*err);
+  if (std::holds_alternative<Quiet>(startup)) co_return Quiet{};
+  co_return co_await authenticate(std::get<protocol::StartupMessage>(startup));
 }
 
 // A client refused for a limit still gets its SSLRequest answered and its startup packet

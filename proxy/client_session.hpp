@@ -48,7 +48,12 @@ class ClientSession {
   struct Quiet {};  // end without a word (cancel requests, clients that just left)
   using StartupResult = std::variant<protocol::StartupMessage, SessionError, Quiet>;
   using LoginResult = std::variant<BackendCredentials, SessionError, Quiet>;
+  struct LoginWatch {  // shared with the client_login_timeout timer's handler
+    bool running = true;
+    bool timed_out = false;
+  };
 
+  awaitable<LoginResult> login_phase();  // the startup packet and the authentication
   awaitable<StartupResult> read_startup();
   awaitable<std::variant<protocol::StartupPacket, SessionError, Quiet>> read_startup_packet();
   // TLS from the client: after 'S' to an SSLRequest, or direct (a ClientHello first).
