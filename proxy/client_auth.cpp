@@ -1,7 +1,6 @@
 // Client authentication, server role (see client_auth.hpp).
 #include "proxy/client_auth.hpp"
 
-
 #include <array>
 
 #include "protocol/md5_auth.hpp"
