@@ -269,12 +269,14 @@ void BackendPool::release(std::unique_ptr<BackendLink> link, bool reset) {
   const auto& config = *worker_.shared().config;
   publish_rows();
   link->count_closed();
-  // The session's waits on this socket were cancelled; their handlers update the old
-  // Readiness. The next owner starts with its own, and tries a read first.
+  // The session's watch on this socket ends. The next owner starts with a Readiness of its
+  // own and reads first, until EAGAIN: what happened in between (the server closed an idle
+  // connection) reached nobody.
   error_code ec;
   link->socket.cancel(ec);
   link->ready = std::make_shared<Readiness>();
   link->ready->readable = true;
+  link->ready->unverified = true;
   link->streaming_to_client = false;
   link->syncs_since_execute = 0;
   if (stopped_ || config.pool.mode == conf::PoolMode::none) {

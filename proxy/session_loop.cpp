@@ -81,7 +81,7 @@ SessionLoop::SessionLoop(Worker& worker, Transport& client, StreamBuffer& client
       client_in_(client_buffer),
       identity_(std::move(identity)),
       stats_(stats),
-      waker_(worker.context().get_executor()),
+      waker_(worker.context().get_executor(), worker.poller()),
       client_scanner_(client_scanner_options(worker.shared().config->proxy.max_message_size)),
       random_(protocol::secure_random_value<std::uint64_t>()) {
   deliver_client_whole(client_scanner_);
@@ -93,7 +93,9 @@ SessionLoop::SessionLoop(Worker& worker, Transport& client, StreamBuffer& client
   prepared_.use_pooled_names(pool_mode_ == conf::PoolMode::transaction);
 }
 
-SessionLoop::~SessionLoop() = default;
+// The client outlives the loop: its readiness must not reach this loop's Waker any more (its
+// links, owned here, leave the poller's set as they close).
+SessionLoop::~SessionLoop() { client_.unwatch(); }
 
 void SessionLoop::on_view_changed() {
   bool wake = any_visible_outstanding();
@@ -290,8 +292,8 @@ void SessionLoop::arm_waits() {
     if (client_room && !link->eof) waker_.arm_read(link->socket, link->ready);
     if (link->pending_out() > 0 && !link->ready->writable) waker_.arm_write(link->socket, link->ready);
   }
-  // Retired links: their waits were cancelled; drop them once those came back.
-  std::erase_if(retired_, [](const auto& l) { return !l->ready->read_armed && !l->ready->write_armed; });
+  // Retired links are closed (out of the poller's set): nothing refers to them any more.
+  retired_.clear();
 }
 
 // A sleeping session holds no empty buffer (see BufferCache): 10,000 idle clients would

@@ -171,7 +171,7 @@ class SessionLoop {
   std::vector<std::string> pool_keys_;                // by node, computed once
   // Rarely set, so behind pointers: an idle session's loop is what 10,000 idle clients cost.
   std::unique_ptr<SessionError> pool_error_;          // why ensure_link found no connection
-  std::vector<std::unique_ptr<BackendLink>> retired_;  // closed, waits still out
+  std::vector<std::unique_ptr<BackendLink>> retired_;  // closed while the loop may still hold them
   std::vector<bool> excluded_;                       // nodes that just failed this session
   std::vector<std::chrono::system_clock::time_point> excluded_at_;
   // By node: a link to a node a reload removed, with replies still to come, closes once idle

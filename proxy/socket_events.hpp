@@ -1,9 +1,9 @@
 // Readiness-driven I/O for a session that talks to several sockets at once (its client and one
-// backend per node). Each socket keeps at most one readiness wait per direction outstanding;
-// a completed wait only sets a flag and wakes the session's coroutine, which then reads or
-// writes without blocking. No data is ever held by a pending operation, so nothing is lost
-// when the session switches attention between sockets, and a session can always read while a
-// write waits for room (no deadlock between a pipelining client and a streaming backend).
+// backend per node). The worker's ReadinessPoller reports each socket's readiness: it only sets
+// a flag and wakes the session's coroutine, which then reads or writes without blocking. No
+// data is ever held by a pending operation, so nothing is lost when the session switches
+// attention between sockets, and a session can always read while a write waits for room (no
+// deadlock between a pipelining client and a streaming backend).
 //
 // Thread rules: one Waker per session, on its worker; handlers run on that worker.
 #pragma once
@@ -17,23 +17,28 @@
 #include <boost/asio/any_completion_handler.hpp>
 
 #include "proxy/asio.hpp"
+#include "proxy/readiness_poller.hpp"
 #include "proxy/stream_buffer.hpp"
 #include "proxy/transport.hpp"
 
 namespace pgr::proxy {
 
-// What the waits on one socket have reported. Shared with the handlers so a socket's state
-// may be retired while a cancelled wait is still on its way back.
+// What the poller has reported of one socket, until a read or write says otherwise. Shared
+// with the poller's slot, which may outlive its owner's interest by one batch of events.
 struct Readiness {
-  bool read_armed = false;
   bool readable = false;
-  bool write_armed = false;
   bool writable = true;  // until a write would block
+  // The peer hung up or the socket failed: that is reported once (edge-triggered) and no edge
+  // follows, so reads go on past a short one until they find the end or the error.
+  bool peer_closed = false;
+  // The socket was out of watch (a pooled link between owners), whose edges were dropped: it is
+  // read until EAGAIN once before a short read counts as drained.
+  bool unverified = false;
 };
 
 class Waker {
  public:
-  explicit Waker(asio::io_context::executor_type executor) : timer_(executor) {}
+  Waker(asio::io_context::executor_type executor, ReadinessPoller& poller) : timer_(executor), poller_(poller) {}
 
   // Something happened outside the session's own waits (a new view while the worker walks its
   // sessions, a shutdown): the session resumes from a handler of its own, never inside the
@@ -80,32 +85,21 @@ class Waker {
     timer_armed_ = false;
   }
 
+  // Wake the session when `transport` becomes readable or writable. The socket stays watched
+  // until Transport::cancel or close: asking again costs a comparison.
   void arm_read(Transport& transport, const std::shared_ptr<Readiness>& r) {
-    if (r->read_armed || r->readable) return;
-    r->read_armed = true;
-    ++outstanding_;
-    transport.socket().async_wait(tcp::socket::wait_read, [this, r](error_code ec) {
-      r->read_armed = false;
-      --outstanding_;
-      // An error other than our own cancel is reported as readable: the read finds it.
-      if (ec != asio::error::operation_aborted) r->readable = true;
-      notify();
-    });
+    if (!r->readable) transport.watch(poller_, r, this);
   }
   void arm_write(Transport& transport, const std::shared_ptr<Readiness>& r) {
-    if (r->write_armed) return;
-    r->write_armed = true;
-    r->writable = false;
-    ++outstanding_;
-    transport.socket().async_wait(tcp::socket::wait_write, [this, r](error_code ec) {
-      r->write_armed = false;
-      --outstanding_;
-      if (ec != asio::error::operation_aborted) r->writable = true;
-      notify();
-    });
+    if (!r->writable) transport.watch(poller_, r, this);
   }
-  // Waits still out: the session must not end (and destroy this Waker) before they return.
+  // Waits still out (the deadline timer, a posted wake): the session must not end (and
+  // destroy this Waker) before they return.
   int outstanding() const { return outstanding_; }
+
+  // From the poller: a watched socket changed. Resuming may end the session and destroy this
+  // Waker: the caller touches nothing of it afterwards.
+  void on_socket_ready() { notify(); }
 
  private:
   // From this Waker's own handlers. Resuming may end the session and destroy this Waker:
@@ -125,6 +119,7 @@ class Waker {
   asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
                              asio::io_context::executor_type>
       timer_;
+  ReadinessPoller& poller_;
   std::optional<asio::any_completion_handler<void()>> waiter_;  // the sleeping session
   bool pending_ = false;
   bool timer_armed_ = false;
@@ -147,14 +142,16 @@ inline IoStatus read_available(Transport& socket, StreamBuffer& buffer, Readines
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     ec.clear();
     r.readable = false;
+    r.unverified = false;
     return IoStatus::would_block;
   }
   if (ec || n == 0) return IoStatus::closed;
   buffer.end += n;
-  // A plain socket that gave less than asked for is drained: the next wait (whose epoll
-  // re-arm reports bytes that came since) saves a read that would only say EAGAIN. TLS may
-  // hold decrypted bytes the socket does not show, so it is read until it says so.
-  if (n < room && !socket.is_tls()) r.readable = false;
+  // A plain socket that gave less than asked for is drained: bytes that come later are a new
+  // edge the poller reports, and no read is spent on an EAGAIN. Not so after a hang-up (no
+  // edge will come), when edges may have been missed, or with TLS (decrypted bytes the socket
+  // does not show): those are read until they say so.
+  if (n < room && !socket.is_tls() && !r.peer_closed && !r.unverified) r.readable = false;
   return IoStatus::progress;
 }
 

@@ -27,6 +27,7 @@ Transport::~Transport() {
 }
 
 void Transport::close(error_code& ec) {
+  watch_.forget();
   socket_.close(ec);
 }
 

@@ -22,6 +22,7 @@
 #include <boost/asio/compose.hpp>
 
 #include "proxy/asio.hpp"
+#include "proxy/readiness_poller.hpp"
 
 namespace pgr::proxy {
 
@@ -76,8 +77,19 @@ class Transport {
         IoOp<false>{this, first_const_buffer(buffers)}, token, socket_);
   }
 
-  void cancel(error_code& ec) { socket_.cancel(ec); }
+  // Ends every wait on this socket: Asio's, and the session loop's watch (the socket stays in
+  // its worker's set, detached, for a next owner).
+  void cancel(error_code& ec) {
+    watch_.detach();
+    socket_.cancel(ec);
+  }
   void close(error_code& ec);
+  // The session loop's readiness for this socket goes to `ready` and `waker` (socket_events.hpp).
+  void watch(ReadinessPoller& poller, const std::shared_ptr<Readiness>& ready, Waker* waker) {
+    watch_.watch(poller, socket_.native_handle(), ready, waker);
+  }
+  // The session loop that watched it is ending; Asio's waits are left alone.
+  void unwatch() { watch_.detach(); }
   // Asio issues the ioctl on every call; a pooled link is made non-blocking again by each
   // session that takes it, once per transaction with transaction pooling.
   void non_blocking(bool on, error_code& ec) {
@@ -132,6 +144,7 @@ class Transport {
   tcp::socket socket_;
   SslPtr ssl_;
   bool want_write_ = false;  // the last would_block waits for writability
+  PollWatch watch_;          // forgotten before socket_ closes (declared after it)
 };
 
 }  // namespace pgr::proxy

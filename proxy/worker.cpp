@@ -11,7 +11,11 @@ namespace pgr::proxy {
 Worker::Worker(std::size_t index, ProxyShared& shared)
     : index_(index), shared_(shared), work_(context_.get_executor()),
       view_(std::make_shared<const health::ClusterView>()),
-      pool_(std::make_unique<BackendPool>(*this)) {}
+      pool_(std::make_unique<BackendPool>(*this)) {
+  poller_ = std::make_unique<ReadinessPoller>(context_);
+}
+
+Worker::~Worker() { poller_->close(); }
 
 void Worker::start_pool() {
   asio::post(context_, [this] { pool_->start(); });
@@ -64,6 +68,7 @@ void Worker::stop() {
     const auto sessions = sessions_;
     for (auto* session : sessions) session->shutdown();
     pool_->stop();
+    poller_->release_when_idle();
     work_.reset();
   });
 }

@@ -17,6 +17,7 @@
 #include "proxy/buffer_cache.hpp"
 #include "proxy/credentials_cache.hpp"
 #include "proxy/proxy_shared.hpp"
+#include "proxy/readiness_poller.hpp"
 
 namespace pgr::proxy {
 
@@ -27,6 +28,7 @@ class Worker {
   Worker(std::size_t index, ProxyShared& shared);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
+  ~Worker();
 
   void start();
   // Starts the pool's sweeper (after start()).
@@ -56,6 +58,8 @@ class Worker {
   BufferCache& write_buffers() { return write_buffers_; }
   // One copy of each user's backend credentials for this worker's sessions.
   CredentialsCache& credentials() { return credentials_; }
+  // This worker's session sockets' readiness (readiness_poller.hpp).
+  ReadinessPoller& poller() { return *poller_; }
   // What the statement texts this worker's sessions send again classify as.
   protocol::ClassificationMemo& classifications() { return classifications_; }
   void add_session(ClientSession* session);
@@ -65,6 +69,9 @@ class Worker {
  private:
   std::size_t index_;
   ProxyShared& shared_;
+  // Before context_: sessions whose frames the io_context destroys forget their sockets here.
+  // Its own descriptor closes first, in ~Worker.
+  std::unique_ptr<ReadinessPoller> poller_;
   asio::io_context context_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
