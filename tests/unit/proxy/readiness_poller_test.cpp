@@ -55,15 +55,26 @@ void run_briefly(asio::io_context& io) {
   io.run_for(50ms);
 }
 
-TEST(ReadinessPoller, BytesFromThePeerMakeTheSocketReadableAndWakeItsSession) {
+// A worker's io_context and poller, with one watched-to-be connection.
+class ReadinessPollerTest : public ::testing::Test {
+ protected:
   asio::io_context io;
-  ReadinessPoller poller(io);
-  auto pair = connect_pair(io);
+  ReadinessPoller poller{io};
+  Pair pair = connect_pair(io);
+
+  // `session` goes to sleep watching pair.near for reading.
+  std::shared_ptr<Readiness> start_reading(Sleeper& session) {
+    session.start(io);
+    auto ready = std::make_shared<Readiness>();
+    session.waker.arm_read(pair.near, ready);
+    run_briefly(io);
+    return ready;
+  }
+};
+
+TEST_F(ReadinessPollerTest, BytesFromThePeerMakeTheSocketReadableAndWakeItsSession) {
   Sleeper session(io, poller);
-  session.start(io);
-  auto ready = std::make_shared<Readiness>();
-  session.waker.arm_read(pair.near, ready);
-  run_briefly(io);
+  auto ready = start_reading(session);
   EXPECT_FALSE(ready->readable);
   EXPECT_TRUE(ready->writable);
   // Joining the set reports the socket writable, which its flag already said: no wake-up.
@@ -95,10 +106,7 @@ TEST(ReadinessPoller, BytesFromThePeerMakeTheSocketReadableAndWakeItsSession) {
   EXPECT_EQ(poller.attached(), 0u);
 }
 
-TEST(ReadinessPoller, BytesAlreadyWaitingAreReportedWhenTheWatchBegins) {
-  asio::io_context io;
-  ReadinessPoller poller(io);
-  auto pair = connect_pair(io);
+TEST_F(ReadinessPollerTest, BytesAlreadyWaitingAreReportedWhenTheWatchBegins) {
   asio::write(pair.far, asio::buffer("early", 5));
   Sleeper session(io, poller);
   session.start(io);
@@ -113,15 +121,9 @@ TEST(ReadinessPoller, BytesAlreadyWaitingAreReportedWhenTheWatchBegins) {
 
 // The hang-up comes in the same edge as the last bytes and no edge follows: a short read of
 // those bytes must not put the session to sleep before it sees the end of the stream.
-TEST(ReadinessPoller, APeerThatSendsAndHangsUpIsReadToTheEnd) {
-  asio::io_context io;
-  ReadinessPoller poller(io);
-  auto pair = connect_pair(io);
+TEST_F(ReadinessPollerTest, APeerThatSendsAndHangsUpIsReadToTheEnd) {
   Sleeper session(io, poller);
-  session.start(io);
-  auto ready = std::make_shared<Readiness>();
-  session.waker.arm_read(pair.near, ready);
-  run_briefly(io);
+  auto ready = start_reading(session);
   asio::write(pair.far, asio::buffer("last words", 10));
   pair.far.close();
   run_briefly(io);
@@ -137,10 +139,7 @@ TEST(ReadinessPoller, APeerThatSendsAndHangsUpIsReadToTheEnd) {
   pair.near.unwatch();
 }
 
-TEST(ReadinessPoller, ADetachedSocketWakesNobodyUntilItsNextOwnerWatchesIt) {
-  asio::io_context io;
-  ReadinessPoller poller(io);
-  auto pair = connect_pair(io);
+TEST_F(ReadinessPollerTest, ADetachedSocketWakesNobodyUntilItsNextOwnerWatchesIt) {
   Sleeper first(io, poller);
   Sleeper second(io, poller);
   first.start(io);
@@ -179,10 +178,7 @@ TEST(ReadinessPoller, ADetachedSocketWakesNobodyUntilItsNextOwnerWatchesIt) {
 // The server closes a pooled connection while nobody watches it (its hang-up edge is dropped):
 // the next owner reads the last bytes and still finds the end, instead of waiting for an edge
 // that will not come.
-TEST(ReadinessPoller, APooledSocketThatHungUpBetweenOwnersIsReadToTheEnd) {
-  asio::io_context io;
-  ReadinessPoller poller(io);
-  auto pair = connect_pair(io);
+TEST_F(ReadinessPollerTest, APooledSocketThatHungUpBetweenOwnersIsReadToTheEnd) {
   Sleeper first(io, poller);
   first.start(io);
   first.waker.arm_read(pair.near, std::make_shared<Readiness>());
@@ -203,10 +199,8 @@ TEST(ReadinessPoller, APooledSocketThatHungUpBetweenOwnersIsReadToTheEnd) {
   EXPECT_EQ(read_available(pair.near, buffer, *ready, 1, 4096, ec), IoStatus::closed);
 }
 
-TEST(ReadinessPoller, AForgottenSlotsLateEventsDoNotReachItsNextUser) {
-  asio::io_context io;
-  ReadinessPoller poller(io);
-  auto old_pair = connect_pair(io);
+TEST_F(ReadinessPollerTest, AForgottenSlotsLateEventsDoNotReachItsNextUser) {
+  auto& old_pair = pair;
   auto new_pair = connect_pair(io);
   Sleeper old_owner(io, poller);
   Sleeper new_owner(io, poller);
@@ -242,10 +236,7 @@ TEST(ReadinessPoller, AForgottenSlotsLateEventsDoNotReachItsNextUser) {
   poller.forget(new_handle);
 }
 
-TEST(ReadinessPoller, AFullSocketBecomesWritableWhenThePeerReads) {
-  asio::io_context io;
-  ReadinessPoller poller(io);
-  auto pair = connect_pair(io);
+TEST_F(ReadinessPollerTest, AFullSocketBecomesWritableWhenThePeerReads) {
   Sleeper session(io, poller);
   session.start(io);
   auto ready = std::make_shared<Readiness>();
@@ -271,10 +262,7 @@ TEST(ReadinessPoller, AFullSocketBecomesWritableWhenThePeerReads) {
   pair.near.unwatch();
 }
 
-TEST(ReadinessPoller, AStoppingWorkerWithNothingWatchedRunsOutOfWork) {
-  asio::io_context io;
-  ReadinessPoller poller(io);
-  auto pair = connect_pair(io);
+TEST_F(ReadinessPollerTest, AStoppingWorkerWithNothingWatchedRunsOutOfWork) {
   Sleeper session(io, poller);
   auto ready = std::make_shared<Readiness>();
   session.waker.arm_read(pair.near, ready);
