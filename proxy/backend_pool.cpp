@@ -269,14 +269,13 @@ void BackendPool::release(std::unique_ptr<BackendLink> link, bool reset) {
   const auto& config = *worker_.shared().config;
   publish_rows();
   link->count_closed();
-  // The session's watch on this socket ends. The next owner starts with a Readiness of its
-  // own and reads first, until EAGAIN: what happened in between (the server closed an idle
-  // connection) reached nobody.
+  // The session's watch on this socket ends (it stays in the worker's set, detached). The next
+  // owner starts with a Readiness of its own, and its first watch has the socket's state then
+  // reported.
   error_code ec;
   link->socket.cancel(ec);
   link->ready = std::make_shared<Readiness>();
   link->ready->readable = true;
-  link->ready->unverified = true;
   link->streaming_to_client = false;
   link->syncs_since_execute = 0;
   if (stopped_ || config.pool.mode == conf::PoolMode::none) {

@@ -50,17 +50,15 @@ ReadinessPoller::Handle ReadinessPoller::attach(Handle handle, int fd, const std
       slots_.emplace_back();
     }
     handle = (static_cast<Handle>(slots_[index].generation) << 32) | index;
-    // Edge-triggered: an event per change, read and write alike, for as long as the socket
-    // lives; a session reads until a short read or EAGAIN before it sleeps (read_available),
-    // so no readiness goes unreported. Bytes already waiting are reported at once.
-    epoll_event event{};
-    event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    event.data.u64 = handle;
-    if (closed_ || ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+    if (!register_socket(EPOLL_CTL_ADD, fd, handle)) {
       free_slots_.push_back(index);
       return 0;
     }
     slot = &slots_[index];
+  } else if (slot->waker == nullptr) {
+    // Back from between owners (a pooled link): its edges then went to nobody. Registering it
+    // again has the kernel report its state now, as a new socket's is.
+    register_socket(EPOLL_CTL_MOD, fd, handle);
   }
   if (slot->waker == nullptr) {
     if (attached_++ == 0 && !waiting_) arm();
@@ -68,6 +66,16 @@ ReadinessPoller::Handle ReadinessPoller::attach(Handle handle, int fd, const std
   slot->ready = ready;
   slot->waker = waker;
   return handle;
+}
+
+bool ReadinessPoller::register_socket(int operation, int fd, Handle handle) {
+  // Edge-triggered: an event per change, read and write alike, for as long as the socket
+  // lives; a session reads until a short read or EAGAIN before it sleeps (read_available),
+  // so no readiness goes unreported. What the socket holds already is reported at once.
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  event.data.u64 = handle;
+  return !closed_ && ::epoll_ctl(epoll_fd_, operation, fd, &event) == 0;
 }
 
 void ReadinessPoller::detach(Handle handle) {

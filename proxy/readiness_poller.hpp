@@ -11,7 +11,8 @@
 //
 // A watched socket routes its readiness to a Readiness (flags) and a Waker (the session to
 // resume). Between owners (a pooled backend connection) it stays registered but detached: its
-// events are dropped, and the next owner tries a read first. The kernel drops a socket from
+// events are dropped, and the next owner's watch re-registers it (one epoll_ctl per owner, not
+// per wait), which reports its state then. The kernel drops a socket from
 // the set when it is closed; forget() retires its slot, whose generation makes any event
 // still in flight for it stale.
 //
@@ -51,7 +52,8 @@ class ReadinessPoller {
     if (const Slot* s = live_slot(handle); s != nullptr && s->waker == waker && s->ready == ready) return handle;
     return attach(handle, fd, ready, waker);
   }
-  // Its events are dropped until the next watch(); it stays in the set.
+  // Its events are dropped until the next watch(), which has its state reported again; it
+  // stays in the set.
   void detach(Handle handle);
   // The socket is about to close (which takes it out of the set): the slot is free again.
   void forget(Handle handle);
@@ -79,6 +81,7 @@ class ReadinessPoller {
     return &slots_[index];
   }
   Handle attach(Handle handle, int fd, const std::shared_ptr<Readiness>& ready, Waker* waker);
+  bool register_socket(int operation, int fd, Handle handle);
   void arm();
   void on_ready(error_code ec);
   void dispatch();

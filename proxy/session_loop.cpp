@@ -818,8 +818,8 @@ awaitable<BackendLink*> SessionLoop::ensure_link(std::size_t node) {
   auto link = std::move(std::get<std::unique_ptr<BackendLink>>(acquired));
   error_code ec;
   link->socket.non_blocking(true, ec);
-  // The pool found it quiet just now, and the first wait re-arms epoll, which reports bytes
-  // that came since; only TLS may hold bytes the descriptor does not show (see begin()).
+  // Its first watch has the kernel report what the socket holds (readiness_poller.hpp); only
+  // TLS may hold bytes the descriptor does not show (see begin()).
   link->ready->readable = link->socket.is_tls();
   // Whatever sessions used it before, it holds none of this session's settings: a reused
   // connection was reset (or never changed), so the log replays from its reset point.

@@ -31,9 +31,6 @@ struct Readiness {
   // The peer hung up or the socket failed: that is reported once (edge-triggered) and no edge
   // follows, so reads go on past a short one until they find the end or the error.
   bool peer_closed = false;
-  // The socket was out of watch (a pooled link between owners), whose edges were dropped: it is
-  // read until EAGAIN once before a short read counts as drained.
-  bool unverified = false;
 };
 
 class Waker {
@@ -142,16 +139,15 @@ inline IoStatus read_available(Transport& socket, StreamBuffer& buffer, Readines
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     ec.clear();
     r.readable = false;
-    r.unverified = false;
     return IoStatus::would_block;
   }
   if (ec || n == 0) return IoStatus::closed;
   buffer.end += n;
   // A plain socket that gave less than asked for is drained: bytes that come later are a new
   // edge the poller reports, and no read is spent on an EAGAIN. Not so after a hang-up (no
-  // edge will come), when edges may have been missed, or with TLS (decrypted bytes the socket
-  // does not show): those are read until they say so.
-  if (n < room && !socket.is_tls() && !r.peer_closed && !r.unverified) r.readable = false;
+  // edge will come) or with TLS (decrypted bytes the socket does not show): those are read
+  // until they say so.
+  if (n < room && !socket.is_tls() && !r.peer_closed) r.readable = false;
   return IoStatus::progress;
 }
 

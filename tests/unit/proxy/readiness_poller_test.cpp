@@ -156,28 +156,29 @@ TEST_F(ReadinessPollerTest, ADetachedSocketWakesNobodyUntilItsNextOwnerWatchesIt
   EXPECT_FALSE(first_ready->readable);
   EXPECT_EQ(first.wakeups, 0);
 
-  // The next owner starts by reading what came meanwhile, as the pool sets it up; new bytes
-  // after that reach it, not the first owner.
+  // The next owner's watch has what came meanwhile reported to it; new bytes after that reach
+  // it, not the first owner.
   auto second_ready = std::make_shared<Readiness>();
-  second_ready->readable = true;
-  second_ready->unverified = true;
+  second.waker.arm_read(pair.near, second_ready);
+  run_briefly(io);
+  EXPECT_TRUE(second_ready->readable);
+  EXPECT_EQ(second.wakeups, 1);
   StreamBuffer buffer(4096);
   EXPECT_EQ(read_available(pair.near, buffer, *second_ready, 1, 4096, ec), IoStatus::progress);
-  EXPECT_EQ(read_available(pair.near, buffer, *second_ready, 1, 4096, ec), IoStatus::would_block);
-  EXPECT_FALSE(second_ready->unverified);
+  EXPECT_FALSE(second_ready->readable);
   second.waker.arm_read(pair.near, second_ready);
   asio::write(pair.far, asio::buffer("b", 1));
   run_briefly(io);
   EXPECT_TRUE(second_ready->readable);
-  EXPECT_EQ(second.wakeups, 1);
+  EXPECT_EQ(second.wakeups, 2);
   EXPECT_FALSE(first_ready->readable);
   EXPECT_EQ(first.wakeups, 0);
   pair.near.unwatch();
 }
 
 // The server closes a pooled connection while nobody watches it (its hang-up edge is dropped):
-// the next owner reads the last bytes and still finds the end, instead of waiting for an edge
-// that will not come.
+// the next owner is told, reads the last bytes and still finds the end, instead of waiting for
+// an edge that will not come.
 TEST_F(ReadinessPollerTest, APooledSocketThatHungUpBetweenOwnersIsReadToTheEnd) {
   Sleeper first(io, poller);
   first.start(io);
@@ -189,14 +190,17 @@ TEST_F(ReadinessPollerTest, APooledSocketThatHungUpBetweenOwnersIsReadToTheEnd) 
   pair.far.close();
   run_briefly(io);
 
-  auto ready = std::make_shared<Readiness>();
-  ready->readable = true;
-  ready->unverified = true;
+  Sleeper second(io, poller);
+  auto ready = start_reading(second);
+  EXPECT_TRUE(ready->readable);
+  EXPECT_TRUE(ready->peer_closed);
+  EXPECT_EQ(second.wakeups, 1);
   StreamBuffer buffer(4096);
   EXPECT_EQ(read_available(pair.near, buffer, *ready, 1, 4096, ec), IoStatus::progress);
   EXPECT_EQ(buffer.end - buffer.begin, 3u);
   EXPECT_TRUE(ready->readable);
   EXPECT_EQ(read_available(pair.near, buffer, *ready, 1, 4096, ec), IoStatus::closed);
+  pair.near.unwatch();
 }
 
 TEST_F(ReadinessPollerTest, AForgottenSlotsLateEventsDoNotReachItsNextUser) {
