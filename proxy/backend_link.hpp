@@ -12,12 +12,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 #include "health/cluster_view.hpp"
 #include "protocol/frame_scanner.hpp"
@@ -25,6 +26,7 @@
 #include "protocol/startup.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/pool_budget.hpp"
+#include "proxy/ring_queue.hpp"
 #include "proxy/route_planner.hpp"
 #include "proxy/socket_events.hpp"
 #include "proxy/stream_buffer.hpp"
@@ -63,8 +65,9 @@ struct ResponseGroup {
   std::vector<std::string> settings;  // session-state SQL to record if the group succeeds
   bool deallocates_all = false;
   // Statements Parsed on the link in this group: if the group fails, whether they exist
-  // there is unknown (an error skips the rest of the unit).
-  std::vector<std::string> parsed;
+  // there is unknown (an error skips the rest of the unit). A unit of the extended protocol
+  // usually Parses one (short-named) statement: held in place, not allocated per request.
+  boost::container::small_vector<std::string, 1> parsed;
   std::uint64_t statement_clock_start = 0;  // the link's statement clock when it was sent
 
   bool visible() const { return purpose == Purpose::client; }
@@ -113,7 +116,7 @@ struct BackendLink {
   protocol::byte_buffer out;
   std::size_t out_begin = 0;
   protocol::CancelRequest backend_key;
-  std::deque<ResponseGroup> groups;
+  RingQueue<ResponseGroup> groups;
   std::uint64_t applied_settings = 0;  // SettingsLog id applied here (0: fresh)
   std::map<std::string, LinkStatement, std::less<>> statements;  // by the name on the server
   std::uint64_t statement_clock = 0;

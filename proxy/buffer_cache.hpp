@@ -26,9 +26,15 @@ class BufferCache {
   BufferCache(std::size_t max_kept, std::size_t min_capacity, std::size_t max_capacity)
       : max_kept_(max_kept), min_capacity_(min_capacity), max_capacity_(max_capacity) {}
 
-  // A buffer as it was given back (size and contents unspecified), or an empty one.
+  // A buffer as it was given back (size and contents unspecified), or a new empty one with
+  // min_capacity bytes of storage: one the cache will take back, so a session whose replies
+  // are all small does not allocate a buffer (and free it) at every wake-up.
   protocol::byte_buffer take() {
-    if (spare_.empty()) return {};
+    if (spare_.empty()) {
+      protocol::byte_buffer fresh;
+      fresh.reserve(min_capacity_);
+      return fresh;
+    }
     protocol::byte_buffer b = std::move(spare_.back());
     spare_.pop_back();
     return b;

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include <boost/container/small_vector.hpp>
+
 #include "protocol/extended_query.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/secure_random.hpp"
@@ -714,7 +716,13 @@ SessionLoop::Gather SessionLoop::gather_facts(char first_type, UnitFacts& facts)
   bool any = false;
   UnitFacts combined;
   combined.hint_standby = true;
-  std::map<std::string, UnitFacts, std::less<>> parsed_here;  // statement -> what its sql does, in this unit
+  // Statement -> what its SQL does, for the statements this unit Parses: names point into the
+  // client's buffer, which nothing consumes before this returns. Units Parse one or two
+  // statements, so a list searched in order beats a map (and allocates nothing).
+  boost::container::small_vector<std::pair<std::string_view, UnitFacts>, 2> parsed_here;
+  const auto parsed_here_find = [&](std::string_view statement) {
+    return std::find_if(parsed_here.begin(), parsed_here.end(), [&](const auto& p) { return p.first == statement; });
+  };
   const auto add = [&](const UnitFacts& f) {
     if (!any) {
       combined = f;
@@ -731,7 +739,9 @@ SessionLoop::Gather SessionLoop::gather_facts(char first_type, UnitFacts& facts)
     const char type = event.type;
     if (type == 'P') {
       if (const auto head = protocol::parse_parse_head(body)) {
-        const auto& bound = parsed_here[std::string(head->statement)] = unit_facts(classify(head->sql));
+        auto it = parsed_here_find(head->statement);
+        if (it == parsed_here.end()) it = parsed_here.emplace(parsed_here.end(), head->statement, UnitFacts{});
+        const auto& bound = it->second = unit_facts(classify(head->sql));
         // A Parse alone prepares; what it would do decides nothing until it is bound, but a
         // unit of Parses only still has to run somewhere: let its SQL choose.
         auto f = bound;
@@ -740,7 +750,7 @@ SessionLoop::Gather SessionLoop::gather_facts(char first_type, UnitFacts& facts)
       }
     } else if (type == 'B') {
       if (const auto head = protocol::parse_bind_head(body)) {
-        if (const auto it = parsed_here.find(head->statement); it != parsed_here.end()) {
+        if (const auto it = parsed_here_find(head->statement); it != parsed_here.end()) {
           add(it->second);
         } else if (const auto* statement = prepared_.find(head->statement)) {
           add(unit_facts(statement->facts));
@@ -1300,7 +1310,13 @@ bool SessionLoop::process_client_input() {
       continue;
     }
 
-    // A new unit starts here.
+    // A new unit starts here. Its plan stays in `planned` while it runs at once (nearly
+    // always); only a unit that must wait moves to pending_, so a relay does not allocate a
+    // PendingUnit per request and an idle session holds none.
+    std::optional<PendingUnit> planned;
+    const auto keep_planned = [&] {
+      if (planned) pending_ = std::make_unique<PendingUnit>(std::move(*planned));
+    };
     if (!pending_) {
       UnitFacts facts;
       if (gather_facts(type, facts) == Gather::need_more) return progress;
@@ -1350,23 +1366,28 @@ bool SessionLoop::process_client_input() {
         continue;
       }
       primary_wait_since_.reset();
-      pending_ = std::make_unique<PendingUnit>(PendingUnit{*plan.decision, facts, before});
+      planned.emplace(PendingUnit{*plan.decision, facts, before});
       link_attempted_ = false;
       // A transaction that just ended (tentatively) closes its side transaction after the
       // unit; the side link is idle by then.
     }
-    const auto node = pending_->decision.node;
-    if (other_links_busy(node)) return progress;  // replies must reach the client in order
+    const PendingUnit& unit = planned ? *planned : *pending_;
+    const auto node = unit.decision.node;
+    if (other_links_busy(node)) {  // replies must reach the client in order
+      keep_planned();
+      return progress;
+    }
     auto* link = link_for(node);
     if (link == nullptr && !std::exchange(link_attempted_, false)) {
       open_link_for_ = node;  // run() opens it (a wait), then calls again
+      keep_planned();
       return progress;
     }
     if (link == nullptr) {
       if (pool_error_) {
         // No connection within query_wait_timeout (or the backend refused the login): this
         // unit fails, the session goes on. Nothing else is in flight (see other_links_busy).
-        routing_ = pending_->routing_before;
+        routing_ = unit.routing_before;
         pending_.reset();
         auto error = std::move(*pool_error_);
         pool_error_.reset();
@@ -1380,8 +1401,8 @@ bool SessionLoop::process_client_input() {
       continue;
     }
     link_attempted_ = false;
-    prepare_link(*link, pending_->decision.open_side_transaction);
-    dispatch_unit(*link, *pending_, type, framed, body);
+    prepare_link(*link, unit.decision.open_side_transaction);
+    dispatch_unit(*link, unit, type, framed, body);
     client_in_.begin += event.consumed;
     pending_.reset();
     if (routing_.txn == TxnMode::none) close_side_transaction();

@@ -8,9 +8,13 @@ namespace {
 
 protocol::byte_buffer sized(std::size_t n, std::uint8_t mark) { return protocol::byte_buffer(n, mark); }
 
-TEST(BufferCache, EmptyCacheLendsAnEmptyBuffer) {
+TEST(BufferCache, EmptyCacheLendsANewBufferItWillTakeBack) {
   BufferCache cache(4, 16, 64);
-  EXPECT_EQ(cache.take().capacity(), 0u);
+  auto b = cache.take();
+  EXPECT_EQ(b.size(), 0u);
+  EXPECT_GE(b.capacity(), 16u);
+  cache.give(b);
+  EXPECT_EQ(cache.kept(), 1u);
 }
 
 TEST(BufferCache, GivenBufferComesBackWithItsStorageAndTheGiverIsLeftEmpty) {
