@@ -64,6 +64,11 @@ class BackendPool {
   BackendPool& operator=(const BackendPool&) = delete;
 
   awaitable<Acquired> acquire(PoolRequest request);
+  // An idle connection of the pool `key` on `node`, lent at once; nullptr when there is none
+  // (or the pool is stopped, or it keeps min_idle connections warm: acquire() records the
+  // session's credentials for those). No wait and no coroutine frame: with transaction pooling
+  // a session takes a connection per transaction, and almost always finds one idle.
+  std::unique_ptr<BackendLink> lend_idle(std::size_t node, std::string_view key);
   // The session is done with `link` (its session ended, or in transaction mode its
   // transaction did). `reset`: run server_reset_query before anyone else gets it.
   void release(std::unique_ptr<BackendLink> link, bool reset);

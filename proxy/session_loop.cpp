@@ -825,7 +825,15 @@ awaitable<BackendLink*> SessionLoop::ensure_link(std::size_t node) {
     forget_node(routing_, node);
     co_return nullptr;
   }
-  auto link = std::move(std::get<std::unique_ptr<BackendLink>>(acquired));
+  co_return install_link(node, std::move(std::get<std::unique_ptr<BackendLink>>(acquired)));
+}
+
+BackendLink* SessionLoop::take_idle_link(std::size_t node) {
+  auto link = worker_.pool().lend_idle(node, pool_key_for(node));
+  return link ? install_link(node, std::move(link)) : nullptr;
+}
+
+BackendLink* SessionLoop::install_link(std::size_t node, std::unique_ptr<BackendLink> link) {
   error_code ec;
   link->socket.non_blocking(true, ec);
   // Its first watch has the kernel report what the socket holds (readiness_poller.hpp); only
@@ -838,7 +846,7 @@ awaitable<BackendLink*> SessionLoop::ensure_link(std::size_t node) {
   count_link_open(*link);
   grow_nodes(node + 1);  // the view may have grown during the wait
   links_[node] = std::move(link);
-  co_return links_[node].get();
+  return links_[node].get();
 }
 
 // Transaction pooling: a link goes back to the pool once nothing of the session's is on it —
@@ -1378,6 +1386,9 @@ bool SessionLoop::process_client_input() {
       return progress;
     }
     auto* link = link_for(node);
+    // An idle pooled connection is taken here, without a wait (with transaction pooling, the
+    // usual case once per transaction); only opening one, or queueing for one, waits in run().
+    if (link == nullptr && !link_attempted_) link = take_idle_link(node);
     if (link == nullptr && !std::exchange(link_attempted_, false)) {
       open_link_for_ = node;  // run() opens it (a wait), then calls again
       keep_planned();

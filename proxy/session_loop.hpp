@@ -122,6 +122,10 @@ class SessionLoop {
   bool other_links_busy(std::size_t node) const;
   bool any_visible_outstanding() const;
   awaitable<BackendLink*> ensure_link(std::size_t node);
+  // An idle connection from the pool, taken at once (nullptr: ensure_link must wait for one).
+  BackendLink* take_idle_link(std::size_t node);
+  // A connection from the pool becomes this session's link to `node`.
+  BackendLink* install_link(std::size_t node, std::unique_ptr<BackendLink> link);
   const std::string& pool_key_for(std::size_t node);
   // Transaction pooling: links whose transaction is over go back to the pool.
   void release_idle_links();
