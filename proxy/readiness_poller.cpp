@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "proxy/socket_events.hpp"
 
@@ -55,9 +56,11 @@ ReadinessPoller::Handle ReadinessPoller::attach(Handle handle, int fd, const std
       return 0;
     }
     slot = &slots_[index];
-  } else if (slot->waker == nullptr) {
-    // Back from between owners (a pooled link): its edges then went to nobody. Registering it
-    // again has the kernel report its state now, as a new socket's is.
+  } else if (slot->waker == nullptr && std::exchange(slot->missed, false)) {
+    // Back from between owners (a pooled link), and an edge then went to nobody. Registering
+    // it again has the kernel report its state now, as a new socket's is. (Without a missed
+    // edge its state is what its last owner left, plus edges still to come: with transaction
+    // pooling, an epoll_ctl per transaction saved.)
     register_socket(EPOLL_CTL_MOD, fd, handle);
   }
   if (slot->waker == nullptr) {
@@ -75,6 +78,7 @@ bool ReadinessPoller::register_socket(int operation, int fd, Handle handle) {
   epoll_event event{};
   event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   event.data.u64 = handle;
+  ++registrations_;
   return !closed_ && ::epoll_ctl(epoll_fd_, operation, fd, &event) == 0;
 }
 
@@ -99,6 +103,7 @@ void ReadinessPoller::forget(Handle handle) {
   if (Slot* slot = live_slot(handle)) {
     ++slot->generation;
     if (slot->generation == 0) slot->generation = 1;
+    slot->missed = false;
     free_slots_.push_back(static_cast<std::uint32_t>(handle));
   }
 }
@@ -117,10 +122,10 @@ void ReadinessPoller::on_ready(error_code ec) {
   if (!waiting_ && (attached_ > 0 || !release_when_idle_)) arm();
 }
 
-void ReadinessPoller::dispatch() {
+int ReadinessPoller::dispatch() {
   std::array<epoll_event, 64> events{};
   const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 0);
-  if (n <= 0) return;  // EINTR, or nothing left: the re-arm tells
+  if (n <= 0) return 0;  // EINTR, or nothing left: the re-arm tells
   // First every socket's flags, then each session once: a session woken for its client also
   // sees the reply its backend sent in the same batch.
   std::array<Handle, 64> to_wake{};
@@ -128,7 +133,11 @@ void ReadinessPoller::dispatch() {
   for (int i = 0; i < n; ++i) {
     const Handle handle = events[static_cast<std::size_t>(i)].data.u64;
     Slot* slot = live_slot(handle);
-    if (slot == nullptr || slot->waker == nullptr) continue;  // closed since, or between owners
+    if (slot == nullptr) continue;  // closed since
+    if (slot->waker == nullptr) {
+      slot->missed = true;  // between owners: the next one has the kernel report its state
+      continue;
+    }
     const auto what = events[static_cast<std::size_t>(i)].events;
     Readiness& ready = *slot->ready;
     const Readiness before = ready;
@@ -152,6 +161,7 @@ void ReadinessPoller::dispatch() {
   for (std::size_t j = 0; j < wake_count; ++j) {
     if (Slot* slot = live_slot(to_wake[j]); slot != nullptr && slot->waker != nullptr) slot->waker->on_socket_ready();
   }
+  return n;
 }
 
 }  // namespace pgr::proxy

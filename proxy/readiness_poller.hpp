@@ -11,10 +11,10 @@
 //
 // A watched socket routes its readiness to a Readiness (flags) and a Waker (the session to
 // resume). Between owners (a pooled backend connection) it stays registered but detached: its
-// events are dropped, and the next owner's watch re-registers it (one epoll_ctl per owner, not
-// per wait), which reports its state then. The kernel drops a socket from
-// the set when it is closed; forget() retires its slot, whose generation makes any event
-// still in flight for it stale.
+// events are dropped, and if one was, the next owner's watch re-registers it, which has the
+// kernel report its state then (an epoll_ctl per such handout, never per wait). The kernel
+// drops a socket from the set when it is closed; forget() retires its slot, whose generation
+// makes any event still in flight for it stale.
 //
 // Thread rules: one per worker, used only on that worker's thread.
 #pragma once
@@ -67,12 +67,15 @@ class ReadinessPoller {
 
   // Sockets whose readiness goes to a session now.
   std::size_t attached() const { return attached_; }
+  // epoll_ctl calls made to add or re-register a socket (for tests).
+  std::uint64_t registrations() const { return registrations_; }
 
  private:
   struct Slot {
     std::shared_ptr<Readiness> ready;
     Waker* waker = nullptr;
     std::uint32_t generation = 1;
+    bool missed = false;  // an event came while detached and was dropped
   };
 
   Slot* live_slot(Handle handle) {
@@ -84,7 +87,8 @@ class ReadinessPoller {
   bool register_socket(int operation, int fd, Handle handle);
   void arm();
   void on_ready(error_code ec);
-  void dispatch();
+  // One look at the set (epoll_wait, no timeout): flags set, sessions resumed. The events seen.
+  int dispatch();
 
   int epoll_fd_ = -1;
   // epoll_fd_ in Asio's reactor. Gone at close(), before the io_context: the Worker keeps this
@@ -93,6 +97,7 @@ class ReadinessPoller {
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::size_t attached_ = 0;
+  std::uint64_t registrations_ = 0;
   bool waiting_ = false;  // the set's wait is out
   bool release_when_idle_ = false;
   bool closed_ = false;

@@ -156,10 +156,12 @@ TEST_F(ReadinessPollerTest, ADetachedSocketWakesNobodyUntilItsNextOwnerWatchesIt
   EXPECT_FALSE(first_ready->readable);
   EXPECT_EQ(first.wakeups, 0);
 
-  // The next owner's watch has what came meanwhile reported to it; new bytes after that reach
-  // it, not the first owner.
+  // The next owner's watch has what came meanwhile reported to it (the socket is registered
+  // again: its edge went to nobody); new bytes after that reach it, not the first owner.
+  const auto registrations = poller.registrations();
   auto second_ready = std::make_shared<Readiness>();
   second.waker.arm_read(pair.near, second_ready);
+  EXPECT_EQ(poller.registrations(), registrations + 1);
   run_briefly(io);
   EXPECT_TRUE(second_ready->readable);
   EXPECT_EQ(second.wakeups, 1);
@@ -172,6 +174,32 @@ TEST_F(ReadinessPollerTest, ADetachedSocketWakesNobodyUntilItsNextOwnerWatchesIt
   EXPECT_TRUE(second_ready->readable);
   EXPECT_EQ(second.wakeups, 2);
   EXPECT_FALSE(first_ready->readable);
+  EXPECT_EQ(first.wakeups, 0);
+  pair.near.unwatch();
+}
+
+// A pooled connection nothing happened to between owners goes to its next owner as it is, with
+// no system call (with transaction pooling that is one per transaction); what comes after
+// reaches the new owner.
+TEST_F(ReadinessPollerTest, AQuietSocketChangesOwnersWithoutBeingRegisteredAgain) {
+  Sleeper first(io, poller);
+  first.start(io);
+  first.waker.arm_read(pair.near, std::make_shared<Readiness>());
+  run_briefly(io);
+  error_code ec;
+  pair.near.cancel(ec);
+  run_briefly(io);
+
+  Sleeper second(io, poller);
+  const auto registrations = poller.registrations();
+  auto ready = start_reading(second);
+  EXPECT_EQ(poller.registrations(), registrations);
+  EXPECT_FALSE(ready->readable);
+  EXPECT_EQ(second.wakeups, 0);
+  asio::write(pair.far, asio::buffer("q", 1));
+  run_briefly(io);
+  EXPECT_TRUE(ready->readable);
+  EXPECT_EQ(second.wakeups, 1);
   EXPECT_EQ(first.wakeups, 0);
   pair.near.unwatch();
 }
