@@ -117,7 +117,15 @@ void ReadinessPoller::arm() {
 void ReadinessPoller::on_ready(error_code ec) {
   waiting_ = false;
   if (attached_ == 0 && release_when_idle_) return;  // a stopping worker's last session went
-  if (!ec || ec == asio::error::operation_aborted) dispatch();
+  if (!ec || ec == asio::error::operation_aborted) {
+    // While the sessions ran, answers to what they sent may have come in. After a batch of
+    // several events more are likely: looking again costs one epoll_wait, where going back to
+    // Asio costs its re-arm (an epoll_ctl) and its own epoll_wait too. After a lone event (one
+    // client, a quiet worker) the look would mostly come back empty: not taken.
+    for (int round = 0; round < k_max_rounds_per_wakeup; ++round) {
+      if (dispatch() < k_busy_batch || closed_ || (attached_ == 0 && release_when_idle_)) break;
+    }
+  }
   // Re-armed after the sessions ran: the re-arm reports what became ready meanwhile.
   if (!waiting_ && (attached_ > 0 || !release_when_idle_)) arm();
 }

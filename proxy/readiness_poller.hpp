@@ -90,6 +90,12 @@ class ReadinessPoller {
   // One look at the set (epoll_wait, no timeout): flags set, sessions resumed. The events seen.
   int dispatch();
 
+  // A wake-up looks at the set again after a batch of at least k_busy_batch events, at most
+  // k_max_rounds_per_wakeup times in all, before it gives the thread back to Asio (whose other
+  // work, logins and timers, waits meanwhile).
+  static constexpr int k_busy_batch = 2;
+  static constexpr int k_max_rounds_per_wakeup = 4;
+
   int epoll_fd_ = -1;
   // epoll_fd_ in Asio's reactor. Gone at close(), before the io_context: the Worker keeps this
   // poller longer (sessions the io_context destroys forget their sockets here).

@@ -70,6 +70,14 @@ class ReadinessPollerTest : public ::testing::Test {
     run_briefly(io);
     return ready;
   }
+
+  // `owner` watches pair.near, then hands it back as a pooled link's session does: detached,
+  // still in the set.
+  void watch_then_hand_back(Sleeper& owner) {
+    start_reading(owner);
+    error_code ec;
+    pair.near.cancel(ec);
+  }
 };
 
 TEST_F(ReadinessPollerTest, BytesFromThePeerMakeTheSocketReadableAndWakeItsSession) {
@@ -183,11 +191,7 @@ TEST_F(ReadinessPollerTest, ADetachedSocketWakesNobodyUntilItsNextOwnerWatchesIt
 // reaches the new owner.
 TEST_F(ReadinessPollerTest, AQuietSocketChangesOwnersWithoutBeingRegisteredAgain) {
   Sleeper first(io, poller);
-  first.start(io);
-  first.waker.arm_read(pair.near, std::make_shared<Readiness>());
-  run_briefly(io);
-  error_code ec;
-  pair.near.cancel(ec);
+  watch_then_hand_back(first);
   run_briefly(io);
 
   Sleeper second(io, poller);
@@ -209,11 +213,7 @@ TEST_F(ReadinessPollerTest, AQuietSocketChangesOwnersWithoutBeingRegisteredAgain
 // an edge that will not come.
 TEST_F(ReadinessPollerTest, APooledSocketThatHungUpBetweenOwnersIsReadToTheEnd) {
   Sleeper first(io, poller);
-  first.start(io);
-  first.waker.arm_read(pair.near, std::make_shared<Readiness>());
-  run_briefly(io);
-  error_code ec;
-  pair.near.cancel(ec);
+  watch_then_hand_back(first);
   asio::write(pair.far, asio::buffer("bye", 3));
   pair.far.close();
   run_briefly(io);
@@ -224,6 +224,7 @@ TEST_F(ReadinessPollerTest, APooledSocketThatHungUpBetweenOwnersIsReadToTheEnd) 
   EXPECT_TRUE(ready->peer_closed);
   EXPECT_EQ(second.wakeups, 1);
   StreamBuffer buffer(4096);
+  error_code ec;
   EXPECT_EQ(read_available(pair.near, buffer, *ready, 1, 4096, ec), IoStatus::progress);
   EXPECT_EQ(buffer.end - buffer.begin, 3u);
   EXPECT_TRUE(ready->readable);
