@@ -31,20 +31,6 @@ constexpr unsigned char lower(unsigned char c) noexcept {
 
 }  // namespace
 
-bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(static_cast<unsigned char>(a[i])) != lower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool is_keyword(const Token& token, std::string_view lowercase_keyword) noexcept {
-  return token.kind == TokenKind::identifier && iequals_ascii(token.text, lowercase_keyword);
-}
-
 std::string identifier_name(const Token& token) {
   std::string out;
   if (token.kind == TokenKind::identifier) {

@@ -68,11 +68,23 @@ class SqlLexer {
   std::size_t pos_ = 0;
 };
 
-// True when `token` is the unquoted identifier `lowercase_keyword` (given in lower case).
-bool is_keyword(const Token& token, std::string_view lowercase_keyword) noexcept;
-
 // ASCII case-insensitive equality (PostgreSQL downcases only ASCII letters in identifiers).
-bool iequals_ascii(std::string_view a, std::string_view b) noexcept;
+// Inline, as is_keyword: the classifier asks a dozen of them per token, and most end at the
+// length check, which a call would cost more than.
+inline bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z')) return false;
+  }
+  return true;
+}
+
+// True when `token` is the unquoted identifier `lowercase_keyword` (given in lower case).
+inline bool is_keyword(const Token& token, std::string_view lowercase_keyword) noexcept {
+  return token.kind == TokenKind::identifier && iequals_ascii(token.text, lowercase_keyword);
+}
 
 // The name an identifier token denotes: unquoted ones lowercased, quoted ones without their
 // quotes and with `""` undoubled. U&"..." escapes are not decoded. Allocates: not for hot paths.

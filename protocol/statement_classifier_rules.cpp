@@ -3,6 +3,8 @@
 // standby costs the client an error.
 #include "protocol/statement_classifier_rules.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <string_view>
 
 namespace pgr::protocol::rules {
@@ -34,6 +36,13 @@ constexpr HeadEntry k_heads[] = {
     {"unlisten", Head::write},      {"update", Head::write},        {"vacuum", Head::write},
     {"values", Head::query},        {"with", Head::query},
 };
+static_assert(std::is_sorted(std::begin(k_heads), std::end(k_heads),
+                             [](const HeadEntry& a, const HeadEntry& b) { return a.keyword < b.keyword; }),
+              "head_of() searches k_heads by keyword");
+constexpr std::size_t k_longest_head =
+    std::max_element(std::begin(k_heads), std::end(k_heads), [](const HeadEntry& a, const HeadEntry& b) {
+      return a.keyword.size() < b.keyword.size();
+    })->keyword.size();
 
 struct FunctionEntry {
   std::string_view name;
@@ -134,11 +143,18 @@ bool matches_configured(const Token* schema, std::string_view name, std::string_
 }  // namespace
 
 Head head_of(const Token& first) noexcept {
-  if (first.kind != TokenKind::identifier) return Head::unknown;
-  for (const auto& entry : k_heads) {
-    if (iequals_ascii(first.text, entry.keyword)) return entry.head;
+  // Every statement's first word: a binary search of the (sorted) table by the word in lower
+  // case, where a pass over it cost a tenth of classify_sql.
+  if (first.kind != TokenKind::identifier || first.text.size() > k_longest_head) return Head::unknown;
+  char folded[k_longest_head];
+  for (std::size_t i = 0; i < first.text.size(); ++i) {
+    const char c = first.text[i];
+    folded[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
-  return Head::unknown;
+  const std::string_view word(folded, first.text.size());
+  const auto* it = std::lower_bound(std::begin(k_heads), std::end(k_heads), word,
+                                    [](const HeadEntry& entry, std::string_view w) { return entry.keyword < w; });
+  return it != std::end(k_heads) && it->keyword == word ? it->head : Head::unknown;
 }
 
 std::uint8_t function_effect(const Token* schema, const Token& name,
