@@ -1,5 +1,6 @@
 """pgrouter's log: one line when a session starts and one when it ends (user, database,
-client address, duration, bytes), and no secrets ever."""
+client address, duration, bytes), and no secrets ever; and its worker threads, named for top -H
+and perf."""
 from __future__ import annotations
 
 import os
@@ -61,3 +62,11 @@ def test_no_secrets_in_the_log(router, auth_users):
     for secret in ["md5pass", "plainpass", "Wr0ngS3cretValue", auth_users["md5user"],
                    auth_users["app"], auth_users["app"].split("$")[-1].split(":")[0]]:
         assert secret not in text, f"the log contains a secret: {secret[:12]}..."
+
+
+def test_worker_threads_are_named(router):
+    """The router fixture runs 2 workers: top -H and perf show pgr-worker-0 and pgr-worker-1
+    beside the main thread."""
+    task_dir = f"/proc/{router.pid}/task"
+    names = sorted(open(f"{task_dir}/{tid}/comm").read().strip() for tid in os.listdir(task_dir))
+    assert [n for n in names if n.startswith("pgr-worker-")] == ["pgr-worker-0", "pgr-worker-1"], names
