@@ -78,6 +78,15 @@ class ReadinessPollerTest : public ::testing::Test {
     error_code ec;
     pair.near.cancel(ec);
   }
+
+  // The peer sends a byte: `session` is woken once more and finds the socket readable.
+  void expect_a_byte_wakes(Sleeper& session, const Readiness& ready) {
+    const int before = session.wakeups;
+    asio::write(pair.far, asio::buffer("b", 1));
+    run_briefly(io);
+    EXPECT_TRUE(ready.readable);
+    EXPECT_EQ(session.wakeups, before + 1);
+  }
 };
 
 TEST_F(ReadinessPollerTest, BytesFromThePeerMakeTheSocketReadableAndWakeItsSession) {
@@ -88,10 +97,7 @@ TEST_F(ReadinessPollerTest, BytesFromThePeerMakeTheSocketReadableAndWakeItsSessi
   // Joining the set reports the socket writable, which its flag already said: no wake-up.
   EXPECT_EQ(session.wakeups, 0);
 
-  asio::write(pair.far, asio::buffer("Q", 1));
-  run_briefly(io);
-  EXPECT_TRUE(ready->readable);
-  EXPECT_EQ(session.wakeups, 1);
+  expect_a_byte_wakes(session, *ready);
   // More bytes before the session read the first: it knows, and chose not to read yet.
   asio::write(pair.far, asio::buffer("R", 1));
   run_briefly(io);
@@ -177,10 +183,7 @@ TEST_F(ReadinessPollerTest, ADetachedSocketWakesNobodyUntilItsNextOwnerWatchesIt
   EXPECT_EQ(read_available(pair.near, buffer, *second_ready, 1, 4096, ec), IoStatus::progress);
   EXPECT_FALSE(second_ready->readable);
   second.waker.arm_read(pair.near, second_ready);
-  asio::write(pair.far, asio::buffer("b", 1));
-  run_briefly(io);
-  EXPECT_TRUE(second_ready->readable);
-  EXPECT_EQ(second.wakeups, 2);
+  expect_a_byte_wakes(second, *second_ready);
   EXPECT_FALSE(first_ready->readable);
   EXPECT_EQ(first.wakeups, 0);
   pair.near.unwatch();
@@ -200,10 +203,7 @@ TEST_F(ReadinessPollerTest, AQuietSocketChangesOwnersWithoutBeingRegisteredAgain
   EXPECT_EQ(poller.registrations(), registrations);
   EXPECT_FALSE(ready->readable);
   EXPECT_EQ(second.wakeups, 0);
-  asio::write(pair.far, asio::buffer("q", 1));
-  run_briefly(io);
-  EXPECT_TRUE(ready->readable);
-  EXPECT_EQ(second.wakeups, 1);
+  expect_a_byte_wakes(second, *ready);
   EXPECT_EQ(first.wakeups, 0);
   pair.near.unwatch();
 }
