@@ -25,16 +25,13 @@ constexpr bool is_op_char(unsigned char c) noexcept {
       return false;
   }
 }
-constexpr unsigned char lower(unsigned char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c - 'A' + 'a') : c;
-}
 
 }  // namespace
 
 std::string identifier_name(const Token& token) {
   std::string out;
   if (token.kind == TokenKind::identifier) {
-    for (char c : token.text) out.push_back(static_cast<char>(lower(static_cast<unsigned char>(c))));
+    for (char c : token.text) out.push_back(static_cast<char>(lower_ascii(static_cast<unsigned char>(c))));
     return out;
   }
   std::string_view body = token.text;
@@ -157,7 +154,7 @@ Token SqlLexer::word(std::size_t start) noexcept {
   const auto at = [this](std::size_t i) -> unsigned char {
     return i < sql_.size() ? static_cast<unsigned char>(sql_[i]) : 0;
   };
-  const unsigned char c = lower(at(start));
+  const unsigned char c = lower_ascii(at(start));
   const unsigned char c1 = at(start + 1);
   if (c1 == '\'') {
     if (c == 'e') return quoted(TokenKind::string, start, start + 1, true);
@@ -180,7 +177,7 @@ Token SqlLexer::number(std::size_t start) noexcept {
     return i < sql_.size() ? static_cast<unsigned char>(sql_[i]) : 0;
   };
   std::size_t i = start;
-  const unsigned char radix = lower(at(start + 1));
+  const unsigned char radix = lower_ascii(at(start + 1));
   if (at(start) == '0' && (radix == 'x' || radix == 'o' || radix == 'b')) {
     i = start + 2;
     while (is_tag_char(at(i))) ++i;
@@ -191,7 +188,7 @@ Token SqlLexer::number(std::size_t start) noexcept {
     ++i;
     while (is_digit(at(i)) || at(i) == '_') ++i;
   }
-  if (lower(at(i)) == 'e') {
+  if (lower_ascii(at(i)) == 'e') {
     const std::size_t digits = (at(i + 1) == '+' || at(i + 1) == '-') ? i + 2 : i + 1;
     if (is_digit(at(digits))) {
       i = digits;

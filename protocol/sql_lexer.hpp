@@ -68,15 +68,17 @@ class SqlLexer {
   std::size_t pos_ = 0;
 };
 
-// ASCII case-insensitive equality (PostgreSQL downcases only ASCII letters in identifiers).
-// Inline, as is_keyword: the classifier asks a dozen of them per token, and most end at the
-// length check, which a call would cost more than.
+// PostgreSQL downcases only ASCII letters in identifiers and keywords.
+constexpr unsigned char lower_ascii(unsigned char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c - 'A' + 'a') : c;
+}
+
+// ASCII case-insensitive equality. Inline, as is_keyword: the classifier asks a dozen of them
+// per token, and most end at the length check, which a call would cost more than.
 inline bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z')) return false;
+    if (lower_ascii(static_cast<unsigned char>(a[i])) != lower_ascii(static_cast<unsigned char>(b[i]))) return false;
   }
   return true;
 }

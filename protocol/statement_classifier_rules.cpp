@@ -148,8 +148,7 @@ Head head_of(const Token& first) noexcept {
   if (first.kind != TokenKind::identifier || first.text.size() > k_longest_head) return Head::unknown;
   char folded[k_longest_head];
   for (std::size_t i = 0; i < first.text.size(); ++i) {
-    const char c = first.text[i];
-    folded[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    folded[i] = static_cast<char>(lower_ascii(static_cast<unsigned char>(first.text[i])));
   }
   const std::string_view word(folded, first.text.size());
   const auto* it = std::lower_bound(std::begin(k_heads), std::end(k_heads), word,

@@ -126,7 +126,7 @@ void BackendPool::close_link(std::unique_ptr<BackendLink> link, std::string_view
   // The ticket goes back to the node's budget (and on to its oldest waiter) as `link` dies.
 }
 
-std::unique_ptr<BackendLink> BackendPool::take_idle(Pool& pool) {
+std::unique_ptr<BackendLink> BackendPool::lend_from(Pool& pool) {
   const auto now = Clock::now();
   while (!pool.idle.empty()) {
     auto link = std::move(pool.idle.back());
@@ -140,6 +140,8 @@ std::unique_ptr<BackendLink> BackendPool::take_idle(Pool& pool) {
       close_link(std::move(link), "closed by the server while idle");
       continue;
     }
+    link->lent.set(pool.active);
+    publish_rows();
     return link;
   }
   return nullptr;
@@ -150,12 +152,7 @@ std::unique_ptr<BackendLink> BackendPool::lend_idle(std::size_t node, std::strin
   if (stopped_ || config.pool.mode == conf::PoolMode::none || config.pool.min_idle > 0) return nullptr;
   const auto it = pools_.find(key);
   if (it == pools_.end() || it->second.node != node) return nullptr;
-  auto link = take_idle(it->second);
-  if (link) {
-    link->lent.set(it->second.active);
-    publish_rows();
-  }
-  return link;
+  return lend_from(it->second);
 }
 
 awaitable<Acquired> BackendPool::acquire(PoolRequest request) {
@@ -169,11 +166,7 @@ awaitable<Acquired> BackendPool::acquire(PoolRequest request) {
   }
   auto* pool = &pool_for(request);
   if (config.pool.mode != conf::PoolMode::none) {
-    if (auto link = take_idle(*pool)) {
-      link->lent.set(pool->active);
-      publish_rows();
-      co_return std::move(link);
-    }
+    if (auto link = lend_from(*pool)) co_return std::move(link);
   }
 
   auto& budget = shared.budgets[request.node];

@@ -100,7 +100,8 @@ class BackendPool {
   };
 
   Pool& pool_for(const PoolRequest& request);
-  std::unique_ptr<BackendLink> take_idle(Pool& pool);
+  // A usable idle connection of `pool`, lent (counted active); nullptr when it has none.
+  std::unique_ptr<BackendLink> lend_from(Pool& pool);
   awaitable<Acquired> open_link(const PoolRequest& request, PoolTicket ticket);
   awaitable<void> reset_then_park(std::unique_ptr<BackendLink> link, std::string sql);
   void park(std::unique_ptr<BackendLink> link);
